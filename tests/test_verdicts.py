@@ -1,0 +1,346 @@
+"""xtl.verdicts on hand-made result folders: re-scoring, intervals, and every verdict outcome per claim."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xtl import metrics, verdicts
+from xtl.verdicts import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, Results
+
+N_ITEMS = 400
+LANGS = ("en", "de")
+
+
+# --------------------------------------------------------------------------- hand-made results
+
+def write_run(root: Path, inter: list[str], task: str, seed: int, correct: dict[str, int], mlm: bool = False,
+              english_dev: float | None = None, experiment: str = "grid", predictions: bool = True) -> list[dict]:
+    """A result folder whose predictions get the first `correct[lang]` of N_ITEMS items right; its table rows."""
+    setting = verdicts.setting_name(inter, mlm)
+    run_id = f"{task}-{setting}-s{seed}"
+    folder = root / experiment / run_id
+    (folder / "predictions").mkdir(parents=True)
+    config = {"model": "me5-small", "seed": seed, "intermediate": {"tasks": inter, "mlm_share": 0.2 if mlm else 0.0},
+              "target": {"task": task}}
+    (folder / "config.json").write_text(json.dumps(config))
+    per_language = {lang: {"accuracy": 100.0 * k / N_ITEMS} for lang, k in correct.items()}
+    (folder / "metrics.json").write_text(json.dumps({"task": task, "per_language": per_language,
+                                                     "english_dev": english_dev}))
+    rows = []
+    for lang, k in correct.items():
+        if predictions:
+            with open(folder / "predictions" / f"{lang}.jsonl", "w") as handle:
+                handle.writelines(json.dumps(_line(task, i, right=i < k)) + "\n" for i in range(N_ITEMS))
+        rows.append({"experiment": experiment, "run_id": run_id, "run_path": str(folder), "intermediate": setting,
+                     "task": task, "seed": seed, "model": "me5-small", "language": lang, "metric": "accuracy",
+                     "value": 100.0 * k / N_ITEMS})
+    return rows
+
+
+def _line(task: str, i: int, right: bool) -> dict:
+    if task in ("xquad", "mlqa", "tydiqa"):  # extractive QA: F1 1 or 0 per question
+        return {"gold": {"id": f"q{i}", "answers": ["Paris"]}, "prediction": "Paris" if right else "Rome"}
+    return {"gold": i % 3, "prediction": i % 3 if right else (i + 1) % 3}
+
+
+def world(root: Path, accuracy: dict[tuple[str, str], float], seeds=(0,), mlm_settings=(), noise: float = 0.0,
+          dev: dict[tuple[str, str], float] | None = None, predictions: bool = True) -> pd.DataFrame:
+    """Runs for every (setting, target) in `accuracy` (percent, same in every language)."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for (setting, task), acc in accuracy.items():
+        mlm = setting in mlm_settings
+        inter = [] if setting == "baseline" else setting.removesuffix("+mlm").split("+")
+        for seed in seeds:
+            k = round(N_ITEMS * (acc + (rng.normal() * noise if seed else 0.0)) / 100)
+            rows += write_run(root, inter, task, seed, {lang: k for lang in LANGS}, mlm=mlm,
+                              english_dev=(dev or {}).get((setting, task)), predictions=predictions)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- pieces
+
+def test_t_quantiles_match_tables():
+    assert verdicts.t_quantile_975(1) == 12.706
+    assert verdicts.t_quantile_975(2) == 4.303
+    assert verdicts.t_quantile_975(30) == 2.042
+    assert abs(verdicts.t_quantile_975(60) - 2.000) < 0.001
+    assert abs(verdicts.t_quantile_975(120) - 1.980) < 0.001
+
+
+def test_setting_names_and_kinds():
+    assert verdicts.setting_name([]) == "baseline"
+    assert verdicts.setting_name(["mnli", "qqp"]) == "mnli+qqp"
+    assert verdicts.setting_name(["mnli"], mlm=True) == "mnli+mlm"
+    assert verdicts.setting_kind(["mnli"]) == "single"
+    assert verdicts.setting_kind(["mnli", "qqp"]) == "multi"
+    assert verdicts.setting_kind(["mnli"], mlm=True) == "mlm"
+    assert verdicts.setting_kind(["xnli-translated"]) == "translated"
+    assert verdicts.setting_kind([]) == "baseline"
+
+
+def test_item_scores_reproduce_official_metrics():
+    qa = [{"gold": {"id": "a", "answers": ["the red car", "red car"]}, "prediction": "a red car"},
+          {"gold": {"id": "b", "answers": ["Paris"]}, "prediction": "in Paris France"},
+          {"gold": {"id": "c", "answers": ["1999"]}, "prediction": "2001"}]
+    expected = metrics.squad_scores({x["gold"]["id"]: x["prediction"] for x in qa},
+                                    {x["gold"]["id"]: x["gold"]["answers"] for x in qa})["f1"]
+    assert verdicts.item_scores("xquad", "en", qa).score() == pytest.approx(expected)
+
+    ner = [{"gold": ["B-PER", "I-PER", "O", "B-LOC"], "prediction": ["B-PER", "I-PER", "O", "B-ORG"]},
+           {"gold": ["O", "B-ORG", "I-ORG"], "prediction": ["O", "B-ORG", "O"]},
+           {"gold": ["O", "O"], "prediction": ["B-LOC", "O"]}]
+    expected = metrics.tagging_f1([x["gold"] for x in ner], [x["prediction"] for x in ner])["f1"]
+    assert verdicts.item_scores("panx", "de", ner).score() == pytest.approx(expected)
+
+    pos = [{"gold": ["NOUN", "NOUN", "VERB", "SCONJ"], "prediction": ["NOUN", "VERB", "VERB", "SCONJ"]},
+           {"gold": ["PRON", "AUX", "ADJ"], "prediction": ["PRON", "AUX", "ADJ"]}]
+    expected = metrics.pos_scores([x["gold"] for x in pos], [x["prediction"] for x in pos])["f1"]
+    assert verdicts.item_scores("udpos", "fr", pos).score() == pytest.approx(expected)
+
+    acc = [{"gold": 0, "prediction": 0}, {"gold": 1, "prediction": 2}, {"gold": 2, "prediction": 2}]
+    assert verdicts.item_scores("xnli", "de", acc).score() == pytest.approx(200 / 3)
+
+
+def test_rescored_predictions_match_reported_values(tmp_path):
+    df = world(tmp_path, {("baseline", "xnli"): 61.5, ("mnli", "xnli"): 64.25})
+    res = Results(df)
+    assert max(res.rescoring_gaps().values()) < 1e-9
+
+
+def test_bootstrap_is_deterministic_and_paired(tmp_path):
+    df = world(tmp_path, {("baseline", "xnli"): 60.0, ("mnli", "xnli"): 65.0, ("qqp", "xnli"): 60.0})
+    first = Results(df, n_boot=500, boot_seed=7).gain("mnli", "xnli")
+    again = Results(df, n_boot=500, boot_seed=7).gain("mnli", "xnli")
+    other = Results(df, n_boot=500, boot_seed=8).gain("mnli", "xnli")
+    assert first == again
+    assert (first.lo, first.hi) != (other.lo, other.hi)
+    assert first.value == pytest.approx(5.0)
+    assert first.method == "evaluation-sample interval, 1 seed"
+    assert 0 < first.lo < 5.0 < first.hi
+    # same predictions as the baseline: the paired resamples give exactly zero every time
+    same = Results(df, n_boot=200).gain("qqp", "xnli")
+    assert (same.value, same.lo, same.hi) == (0.0, 0.0, 0.0)
+
+
+def test_t_interval_over_three_seeds(tmp_path):
+    df = world(tmp_path, {("baseline", "xnli"): 60.0, ("mnli", "xnli"): 64.0}, seeds=(0, 1, 2), noise=2.0)
+    res = Results(df)
+    per_seed = [res.score("mnli", "xnli", s) - res.score("baseline", "xnli", s) for s in (0, 1, 2)]
+    est = res.gain("mnli", "xnli")
+    half = 4.303 * np.std(per_seed, ddof=1) / math.sqrt(3)
+    assert est.method == "t-interval over 3 seeds"
+    assert est.value == pytest.approx(np.mean(per_seed))
+    assert (est.lo, est.hi) == pytest.approx((np.mean(per_seed) - half, np.mean(per_seed) + half))
+
+
+def test_missing_predictions_give_no_interval(tmp_path):
+    df = world(tmp_path, {("baseline", "tatoeba"): 80.0, ("mnli", "tatoeba"): 70.0}, predictions=False)
+    est = Results(df).gain("mnli", "tatoeba")
+    assert est.value == pytest.approx(-10.0) and est.lo is None and "no interval" in est.method
+
+
+def test_languages_are_intersected(tmp_path):
+    rows = write_run(tmp_path, [], "xnli", 0, {"en": 200, "de": 100, "fr": 100})
+    rows += write_run(tmp_path, ["mnli"], "xnli", 0, {"en": 220, "de": 120})
+    res = Results(pd.DataFrame(rows))
+    assert res.languages["xnli"] == ["de", "en"]
+    assert res.gain("mnli", "xnli").value == pytest.approx(100 * 20 / N_ITEMS)
+
+
+def test_two_runs_for_one_setting_are_refused(tmp_path):
+    rows = write_run(tmp_path, ["mnli"], "xnli", 0, {"en": 200}, experiment="a")
+    rows += write_run(tmp_path, ["mnli"], "xnli", 0, {"en": 210}, experiment="b")
+    for row in rows[1:]:
+        row["run_id"] = "other-run"
+    with pytest.raises(verdicts.XtlError, match="different runs"):
+        Results(pd.DataFrame(rows))
+
+
+# --------------------------------------------------------------------------- C1
+
+SINGLES = ("squad", "mnli", "hellaswag", "qqp", "sst2")
+
+
+def c1_world(root, gains: dict[str, float], targets=("xnli", "xcopa")):
+    acc = {("baseline", t): 50.0 for t in targets}
+    acc.update({(s, t): 50.0 + g for s, g in gains.items() for t in targets})
+    return Results(world(root, acc), n_boot=500)
+
+
+def test_c1_reproduced(tmp_path):
+    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "hellaswag": 6, "qqp": 1, "sst2": -2}))
+    assert v.verdict == REPRODUCED, v.reason
+    assert v.evidence["ranking"][:3] == ["squad", "mnli", "hellaswag"]
+    assert v.evidence["n_seeds"] == 1 and v.evidence["model"] == "me5-small"
+    assert "mnli" in v.evidence["stand_ins"]
+
+
+def test_c1_not_reproduced_when_another_task_is_better(tmp_path):
+    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "hellaswag": 2, "qqp": 5, "sst2": -2}))
+    assert v.verdict == NOT_REPRODUCED and "hellaswag #4" in v.reason
+
+
+def test_c1_not_reproduced_when_gain_is_noise(tmp_path):
+    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 0, "hellaswag": 6, "qqp": -1, "sst2": -2}))
+    assert v.verdict == NOT_REPRODUCED and "not above zero for mnli" in v.reason
+
+
+def test_c1_not_testable_without_hellaswag(tmp_path):
+    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "qqp": 1, "sst2": 0}))
+    assert v.verdict == NOT_TESTABLE and "hellaswag" in v.reason
+
+
+def test_c1_ranking_not_testable_without_other_tasks(tmp_path):
+    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "hellaswag": 6}))
+    assert v.verdict == NOT_TESTABLE and "only single-task settings" in v.reason
+
+
+def test_c1_not_reproduced_without_other_tasks_when_a_gain_fails(tmp_path):
+    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": -3, "hellaswag": 6}))
+    assert v.verdict == NOT_REPRODUCED and "mnli" in v.reason
+
+
+# --------------------------------------------------------------------------- C2
+
+def c2_world(root, multi_gain: float | None):
+    gains = {"squad": 5, "mnli": 4, "qqp": 1}
+    if multi_gain is not None:
+        gains["squad+mnli+qqp"] = multi_gain
+    return c1_world(root, gains)
+
+
+def test_c2_reproduced(tmp_path):
+    v = verdicts.verdict_c2(c2_world(tmp_path, 7))
+    assert v.verdict == REPRODUCED, v.reason
+    assert v.evidence["multi_task"] == "squad+mnli+qqp"
+
+
+def test_c2_not_reproduced(tmp_path):
+    v = verdicts.verdict_c2(c2_world(tmp_path, 3))
+    assert v.verdict == NOT_REPRODUCED and "ranks #3 of 4" in v.reason
+
+
+def test_c2_not_testable(tmp_path):
+    v = verdicts.verdict_c2(c2_world(tmp_path, None))
+    assert v.verdict == NOT_TESTABLE and "multi-task" in v.reason
+
+
+# --------------------------------------------------------------------------- C3
+
+def c3_world(root, retrieval_gain: float, with_retrieval: bool = True):
+    acc = {("baseline", "xnli"): 50.0, ("mnli", "xnli"): 53.0, ("qqp", "xnli"): 52.0,
+           ("baseline", "xcopa"): 50.0, ("mnli", "xcopa"): 51.0, ("qqp", "xcopa"): 52.0}
+    if with_retrieval:
+        acc.update({("baseline", "tatoeba"): 60.0, ("mnli", "tatoeba"): 60 + retrieval_gain,
+                    ("qqp", "tatoeba"): 60 + retrieval_gain})
+    return Results(world(root, acc), n_boot=300)
+
+
+def test_c3_reproduced(tmp_path):
+    v = verdicts.verdict_c3(c3_world(tmp_path, 6.0))
+    assert v.verdict == REPRODUCED, v.reason
+    assert v.evidence["ranking"][0] == "tatoeba"
+
+
+def test_c3_not_reproduced(tmp_path):
+    v = verdicts.verdict_c3(c3_world(tmp_path, -4.0))
+    assert v.verdict == NOT_REPRODUCED and "xnli" in v.reason
+
+
+def test_c3_not_testable(tmp_path):
+    v = verdicts.verdict_c3(c3_world(tmp_path, 0, with_retrieval=False))
+    assert v.verdict == NOT_TESTABLE and "retrieval" in v.reason
+
+
+# --------------------------------------------------------------------------- C4
+
+def c4_world(root, tydiqa: float, xnli: float, with_tydiqa: bool = True):
+    acc = {("baseline", "xnli"): 60.0}
+    acc.update({(s, "xnli"): 60.0 + xnli for s in ("mnli", "squad", "qqp")})
+    if with_tydiqa:
+        acc[("baseline", "tydiqa")] = 40.0
+        acc.update({(s, "tydiqa"): 40.0 + tydiqa for s in ("mnli", "squad", "qqp")})
+    return Results(world(root, acc), n_boot=300)
+
+
+def test_c4_reproduced(tmp_path):
+    v = verdicts.verdict_c4(c4_world(tmp_path, tydiqa=8, xnli=0))
+    assert v.verdict == REPRODUCED, v.reason
+
+
+def test_c4_not_reproduced(tmp_path):
+    v = verdicts.verdict_c4(c4_world(tmp_path, tydiqa=8, xnli=8))
+    assert v.verdict == NOT_REPRODUCED and "XNLI in 3 of 3" in v.reason
+
+
+def test_c4_not_testable_without_tydiqa(tmp_path):
+    v = verdicts.verdict_c4(c4_world(tmp_path, 0, 0, with_tydiqa=False))
+    assert v.verdict == NOT_TESTABLE and "tydiqa" in v.reason
+
+
+# --------------------------------------------------------------------------- C5
+
+def c5_world(root, good_gain: float, dev_prefers_bad: bool = False):
+    acc = {("baseline", "xnli"): 60.0, ("mnli", "xnli"): 60.0 + good_gain, ("qqp", "xnli"): 58.0,
+           ("baseline", "xcopa"): 50.0, ("mnli", "xcopa"): 50.0 + good_gain, ("qqp", "xcopa"): 48.0}
+    dev = {("mnli", t): (70.0 if not dev_prefers_bad else 60.0) for t in ("xnli", "xcopa")}
+    dev.update({("qqp", t): 65.0 for t in ("xnli", "xcopa")})
+    return Results(world(root, acc, dev=dev), n_boot=300)
+
+
+def test_c5_reproduced_selecting_on_english_dev(tmp_path):
+    v = verdicts.verdict_c5(c5_world(tmp_path, 6.0))
+    assert v.verdict == REPRODUCED, v.reason
+    assert v.evidence["chosen"] == {"xcopa": "mnli", "xnli": "mnli"}
+    assert v.evidence["selection"].startswith("English validation")
+
+
+def test_c5_not_reproduced_when_dev_picks_a_bad_model(tmp_path):
+    v = verdicts.verdict_c5(c5_world(tmp_path, 6.0, dev_prefers_bad=True))
+    assert v.verdict == NOT_REPRODUCED and v.evidence["chosen"]["xnli"] == "qqp"
+
+
+def test_c5_not_testable_without_intermediate_runs(tmp_path):
+    res = Results(world(tmp_path, {("baseline", "xnli"): 60.0}))
+    assert verdicts.verdict_c5(res).verdict == NOT_TESTABLE
+
+
+# --------------------------------------------------------------------------- C6
+
+def c6_world(root, mlm_gap: float, translated_gap: float, with_translated: bool = True):
+    acc = {("baseline", "xnli"): 60.0, ("mnli", "xnli"): 66.0, ("mnli+mlm", "xnli"): 66.0 - mlm_gap}
+    if with_translated:
+        acc[("xnli-translated", "xnli")] = 66.0 - translated_gap
+    return Results(world(root, acc, mlm_settings=("mnli+mlm",)), n_boot=300)
+
+
+def test_c6_reproduced(tmp_path):
+    v = verdicts.verdict_c6(c6_world(tmp_path, 3.0, 4.0))
+    assert v.verdict == REPRODUCED, v.reason
+    assert v.evidence["differences"]["mlm"]["value"] == pytest.approx(3.0)
+
+
+def test_c6_not_reproduced(tmp_path):
+    v = verdicts.verdict_c6(c6_world(tmp_path, 3.0, -4.0))
+    assert v.verdict == NOT_REPRODUCED and "translated" in v.reason
+
+
+def test_c6_not_testable_without_translated_runs(tmp_path):
+    v = verdicts.verdict_c6(c6_world(tmp_path, 3.0, 0.0, with_translated=False))
+    assert v.verdict == NOT_TESTABLE and "translated" in v.reason
+
+
+# --------------------------------------------------------------------------- everything at once
+
+def test_all_verdicts_on_empty_results_are_not_testable():
+    out = verdicts.all_verdicts(Results(pd.DataFrame()))
+    assert set(out) == {"c1", "c2", "c3", "c4", "c5", "c6"}
+    assert {v.verdict for v in out.values()} == {NOT_TESTABLE}
+    assert all(v.reason for v in out.values())

@@ -1,0 +1,140 @@
+"""The `xtl` console script. Every failure the user can fix prints one line and exits 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from xtl.errors import XtlError
+
+
+def _tasks(args: argparse.Namespace) -> None:
+    from xtl import data, tasks
+
+    print(f"{'task':15} {'format':24} {'role':13} {'langs':>5}  splits / source")
+    for name in tasks.names():
+        task = tasks.get(name)
+        langs = task.languages
+        source = "kit" if data.in_kit(name) else "hub only"
+        splits = sorted(set(task.eval_split.values())) if task.eval_split else []
+        print(f"{name:15} {task.format:24} {task.role:13} {len(langs):5}  eval {','.join(splits) or '-'}; "
+              f"train {task.train_task or name}/{task.train_split or '-'}; {source}")
+        if args.verbose:
+            print(f"{'':15} languages: {' '.join(langs)}")
+            for note in task.stand_ins:
+                print(f"{'':15} stand-in: {note}")
+
+
+def _models(args: argparse.Namespace) -> None:
+    from xtl import models
+
+    for name in models.names():
+        print(f"{name:22} {models.describe(name)}")
+
+
+def _data_prepare(args: argparse.Namespace) -> None:
+    from xtl import hub
+
+    for task in args.tasks:
+        out = hub.prepare(task, Path(args.out), languages=args.languages)
+        print(f"prepared {task} into {out}")
+
+
+def _data_check(args: argparse.Namespace) -> None:
+    from xtl import data
+
+    report = data.verify_kit(args.tasks or None)
+    for line in report:
+        print(line)
+
+
+def _run(args: argparse.Namespace) -> None:
+    from xtl import runner
+
+    runner.run_profile(args.profile, only=args.only, dry_run=args.dry_run, force=args.force)
+
+
+def _book_pages(args: argparse.Namespace) -> None:
+    from xtl import runner
+
+    runner.write_book_index()
+
+
+def _bench(args: argparse.Namespace) -> None:
+    from xtl import bench
+
+    bench.main(args.models, steps=args.steps)
+
+
+def _target(args: argparse.Namespace) -> None:
+    from xtl import experiment
+    import yaml
+
+    config = yaml.safe_load(Path(args.config).read_text())
+    folder = experiment.target(config, profile=args.profile, experiment=args.experiment)
+    print(json.dumps(json.loads((folder / "metrics.json").read_text())["average"]))
+    print(folder)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xtl", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("tasks", help="list every task: format, languages, splits, data source")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list languages and stand-ins")
+    p.set_defaults(func=_tasks)
+
+    p = sub.add_parser("models", help="list the model registry")
+    p.set_defaults(func=_models)
+
+    data_parser = sub.add_parser("data", help="prepare or check data")
+    data_sub = data_parser.add_subparsers(dest="data_command", required=True)
+    p = data_sub.add_parser("prepare", help="write the kit layout from the Hugging Face hub (online)")
+    p.add_argument("tasks", nargs="+")
+    p.add_argument("--out", default="data-kit", help="output folder (then set XTL_DATA to it)")
+    p.add_argument("--languages", nargs="*", default=None)
+    p.set_defaults(func=_data_prepare)
+    p = data_sub.add_parser("check", help="verify the kit's sha256 checksums")
+    p.add_argument("tasks", nargs="*")
+    p.set_defaults(func=_data_check)
+
+    p = sub.add_parser("run", help="execute a profile's grid of notebooks with papermill")
+    p.add_argument("--profile", default="laptop")
+    p.add_argument("--only", nargs="*", default=None, help="experiment names or run-name substrings")
+    p.add_argument("--dry-run", action="store_true", help="validate and list the runs, execute nothing")
+    p.add_argument("--force", action="store_true", help="re-run finished runs too")
+    p.set_defaults(func=_run)
+
+    p = sub.add_parser("book-pages", help="regenerate the book's run index from results/")
+    p.set_defaults(func=_book_pages)
+
+    p = sub.add_parser("bench", help="xtl's loop vs transformers.Trainer on the same work")
+    p.add_argument("--models", nargs="*", default=None)
+    p.add_argument("--steps", type=int, default=None)
+    p.set_defaults(func=_bench)
+
+    p = sub.add_parser("target", help="one phase-3 run from a YAML config (model, seed, intermediate, target)")
+    p.add_argument("config")
+    p.add_argument("--profile", default="adhoc")
+    p.add_argument("--experiment", default="target")
+    p.set_defaults(func=_target)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except XtlError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

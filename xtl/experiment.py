@@ -1,0 +1,341 @@
+"""The paper's three phases as three functions the notebooks call.
+
+- `intermediate(config)`: phase 2, train the encoder on English intermediate task(s); the encoder is
+  cached under XTL_CACHE keyed by the config hash (never committed) and summarised in results/.
+- `target(config)`: phase 3, start from the phase-2 encoder (or the plain model), train on the
+  target's English data and evaluate zero-shot in every language.
+- `retrieval(config)`: BUCC / Tatoeba from the encoder's sentence vectors (no phase 3).
+
+A config is a plain dict (what experiments.yml and the notebooks' parameters hold); `resolve_*`
+fills in defaults so the hash, and thus the run folder, depends on every value that matters.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from xtl import data, models, predict, runs, scoring, tasks
+from xtl.errors import XtlError
+from xtl.features import Features, encode
+from xtl.heads import HEAD_FOR_FORMAT, HeadSpec, MultiHeadModel
+from xtl.paths import cache_root, results_root
+from xtl.train import TrainConfig, TrainTask, train
+
+TRANSLATED_NLI = "xnli-translated"  # C6 baseline: XNLI validation in 14 non-English languages
+MLM = "mlm"
+
+DEFAULT_TRAIN = {"learning_rate": 2e-5, "batch_size": 16, "epochs": 1.0, "max_steps": 0, "eval_every": 0,
+                 "patience": 30, "grad_accum": 1, "warmup_ratio": 0.1, "weight_decay": 0.01,
+                 "freeze_word_embeddings": False, "sampling": "proportional", "temperature": 2.0, "cap": 20000,
+                 "mixed_precision": "auto", "max_grad_norm": 1.0, "mlm_probability": 0.15}
+DEFAULT_INTERMEDIATE = {"tasks": [], "train_limit": 2000, "dev_limit": 200, "max_length": 128,
+                        "mlm_share": 0.0, "train": {}}
+DEFAULT_TARGET = {"task": "panx", "train_limit": 2000, "dev_limit": 200, "eval_limit": 200,
+                  "max_length": 128, "languages": None, "train": {}, "eval_batch_size": 64}
+DEFAULT_RETRIEVAL = {"task": "tatoeba", "languages": None, "limit": 200, "layer": None, "max_length": 128,
+                     "prefix": ""}
+
+
+# ----------------------------------------------------------------------------------- configs
+
+def _merge(defaults: dict[str, Any], given: dict[str, Any] | None, where: str) -> dict[str, Any]:
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise XtlError(f"unknown {where} parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}")
+    merged = copy.deepcopy(defaults)
+    merged.update(given)
+    return merged
+
+
+def _resolve_train(given: dict[str, Any] | None, where: str) -> dict[str, Any]:
+    resolved = _merge(DEFAULT_TRAIN, given, f"{where}.train")
+    TrainConfig(**resolved)  # validates values
+    return resolved
+
+
+def resolve_intermediate(config: dict[str, Any]) -> dict[str, Any]:
+    """Defaults filled in and every name checked; `tasks: []` means no phase 2 (the baseline)."""
+    base = {"model": config.get("model", "me5-small"), "seed": int(config.get("seed", 0))}
+    inter = _merge(DEFAULT_INTERMEDIATE, config.get("intermediate"), "intermediate")
+    inter["tasks"] = list(inter["tasks"])
+    for name in inter["tasks"]:
+        if name != TRANSLATED_NLI:
+            tasks.get(name)
+    inter["train"] = _resolve_train(inter["train"], "intermediate")
+    models.check_name(base["model"])
+    return {**base, "intermediate": inter}
+
+
+def resolve_target(config: dict[str, Any]) -> dict[str, Any]:
+    resolved = resolve_intermediate(config)
+    target_cfg = _merge(DEFAULT_TARGET, config.get("target"), "target")
+    task = tasks.get(target_cfg["task"])
+    if target_cfg["languages"] is not None:
+        target_cfg["languages"] = _check_languages(task, target_cfg["languages"])
+    target_cfg["train"] = _resolve_train(target_cfg["train"], "target")
+    unknown = sorted(set(config) - {"model", "seed", "intermediate", "target", "profile", "experiment"})
+    if unknown:
+        raise XtlError(f"unknown parameter(s) {', '.join(unknown)}; known: model, seed, intermediate, target")
+    return {**resolved, "target": target_cfg}
+
+
+def resolve_retrieval(config: dict[str, Any]) -> dict[str, Any]:
+    resolved = resolve_intermediate(config)
+    ret = _merge(DEFAULT_RETRIEVAL, config.get("retrieval"), "retrieval")
+    task = tasks.get(ret["task"])
+    if task.format != "retrieval":
+        raise XtlError(f"task {task.name!r} is not a retrieval task; use bucc2018 or tatoeba")
+    if ret["languages"] is not None:
+        ret["languages"] = _check_languages(task, ret["languages"])
+    return {**resolved, "retrieval": ret}
+
+
+def _check_languages(task: tasks.Task, languages: list[str]) -> list[str]:
+    available = set(data.eval_languages(task.name))
+    wrong = [lang for lang in languages if lang not in available]
+    if wrong:
+        raise XtlError(f"task {task.name} has no evaluation language {', '.join(wrong)}; "
+                       f"choose from {', '.join(sorted(available))}")
+    return list(languages)
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+def _head_name(task: tasks.Task) -> str:
+    return task.head_group or task.name
+
+
+def _head_spec(task: tasks.Task) -> HeadSpec:
+    kind = HEAD_FOR_FORMAT[task.format]
+    return HeadSpec(kind, len(task.label_names) if kind in ("classification", "tagging") else 1)
+
+
+def _rows(task_name: str, lang: str, split: str, limit: int | None, seed: int) -> list[dict[str, Any]]:
+    return list(data.load(task_name, lang, split, limit=limit, seed=seed))
+
+
+def _features(task: tasks.Task, rows: list[dict[str, Any]], tokenizer, max_length: int, train_mode: bool) -> Features:
+    return encode(rows, task.format, tokenizer, max_length, train=train_mode, doc_stride=min(128, max_length // 2))
+
+
+def evaluate_rows(model: MultiHeadModel, head: str, task: tasks.Task, lang: str, rows: list[dict[str, Any]],
+                  tokenizer, max_length: int, batch_size: int = 64) -> tuple[dict[str, float], list[Any]]:
+    """Predict and score one language's rows with the task's official metric."""
+    feats = _features(task, rows, tokenizer, max_length, train_mode=False)
+    item_logits = predict.logits(model, head, feats, tokenizer.pad_token_id, batch_size)
+    predictions = predict.decode(task.format, rows, feats, item_logits, list(task.label_names or []))
+    return scoring.score(task, lang, rows, predictions), predictions
+
+
+def _dev_scorer(head: str, task: tasks.Task, rows, tokenizer, max_length: int):
+    def score(model: MultiHeadModel) -> float:
+        metrics, _ = evaluate_rows(model, head, task, "en", rows, tokenizer, max_length)
+        return metrics[scoring.main_metric(task)]
+    return score
+
+
+def _device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+# ----------------------------------------------------------------------------------- phase 2
+
+def _intermediate_training_tasks(inter: dict[str, Any], seed: int, tokenizer) -> tuple[list[TrainTask], dict[str, HeadSpec], dict]:
+    """Features per intermediate task (and the MLM stream), with their heads and English-dev scorers."""
+    train_tasks, specs, sizes = [], {}, {}
+    for name in inter["tasks"]:
+        if name == TRANSLATED_NLI:
+            task = tasks.get("xnli")
+            langs = [lang for lang in data.eval_languages("xnli") if lang != "en"]
+            per_lang = max(1, inter["train_limit"] // len(langs))
+            rows = [r for lang in langs for r in _rows("xnli", lang, "validation", per_lang, seed)]
+            dev_rows = _rows("mnli", "en", tasks.get("mnli").dev_split, inter["dev_limit"], seed)
+        else:
+            task = tasks.get(name)
+            rows = _rows(task.train_task or task.name, task.train_lang, task.train_split, inter["train_limit"], seed)
+            dev_rows = _rows(task.dev_task or task.name, "en", task.dev_split, inter["dev_limit"], seed)
+        head = _head_name(task)
+        specs[head] = _head_spec(task)
+        feats = _features(task, rows, tokenizer, inter["max_length"], train_mode=True)
+        scorer = _dev_scorer(head, task, dev_rows, tokenizer, inter["max_length"])
+        train_tasks.append(TrainTask(head, feats, scorer))
+        sizes[name] = len(rows)
+    if inter["mlm_share"] > 0:
+        mlm_rows = _mlm_rows(inter, seed, sum(sizes.values()))
+        specs[MLM] = HeadSpec("mlm")
+        train_tasks.append(TrainTask(MLM, encode(mlm_rows, "raw_text", tokenizer, inter["max_length"], train=True)))
+        sizes[MLM] = len(mlm_rows)
+    return train_tasks, specs, sizes
+
+
+def _mlm_rows(inter: dict[str, Any], seed: int, task_examples: int) -> list[dict[str, Any]]:
+    """Multilingual raw text sized so that MLM gets `mlm_share` of the draws under proportional sampling."""
+    share = inter["mlm_share"]
+    wanted = max(1, round(task_examples * share / (1 - share))) if share < 1 else task_examples
+    langs = data.languages(MLM)
+    per_lang = max(1, wanted // len(langs))
+    return [r for lang in langs for r in _rows(MLM, lang, "train", per_lang, seed)]
+
+
+def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool = True) -> dict[str, Any]:
+    """Phase 2: returns {"checkpoint": path or None, "summary": dict}; cached by config hash."""
+    resolved = resolve_intermediate(config)
+    inter = resolved["intermediate"]
+    key = {"model": resolved["model"], "seed": resolved["seed"], "intermediate": inter}
+    if not inter["tasks"]:
+        return {"checkpoint": None, "summary": {"tasks": [], "note": "no intermediate training (baseline)"}}
+    folder = cache_root() / "checkpoints" / runs.config_hash(key)[:16]
+    if (folder / "summary.json").is_file():
+        return {"checkpoint": folder, "summary": json.loads((folder / "summary.json").read_text())}
+
+    start = time.perf_counter()
+    torch.manual_seed(resolved["seed"])
+    tokenizer, encoder = models.load(resolved["model"], seed=resolved["seed"])
+    train_tasks, specs, sizes = _intermediate_training_tasks(inter, resolved["seed"], tokenizer)
+    model = MultiHeadModel(encoder, specs, seed=resolved["seed"]).to(_device())
+    report = train(model, train_tasks, TrainConfig(seed=resolved["seed"], **inter["train"]), tokenizer,
+                   progress=progress)
+    summary = {"config": key, "train_examples": sizes, "report": report.to_dict(),
+               "wall_s": time.perf_counter() - start, "device": runs.describe_device()}
+    tmp = folder.with_name(folder.name + ".partial")
+    tmp.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous().cpu() for k, v in model.encoder.state_dict().items()}, str(tmp / "encoder.safetensors"))
+    runs.write_json(tmp / "summary.json", summary)
+    if folder.exists():
+        import shutil
+        shutil.rmtree(folder)
+    tmp.rename(folder)
+    _record_intermediate(profile, key, summary)
+    return {"checkpoint": folder, "summary": summary}
+
+
+def _record_intermediate(profile: str, key: dict[str, Any], summary: dict[str, Any]) -> None:
+    """A small results folder for phase 2 (English dev curve, throughput): the book shows it."""
+    slug = "+".join(key["intermediate"]["tasks"]) + f"-s{key['seed']}"
+    run = runs.RunFolder(results_root() / profile / "intermediate" / runs.run_id(slug, key))
+    run.write_json("config.json", key)
+    run.write_json("env.json", runs.environment(summary["wall_s"]))
+    report = summary["report"]
+    run.write_json("metrics.json", {"task": key["intermediate"]["tasks"], "english_dev": report["best_dev"],
+                                    "dev_history": report["dev_history"], "train": report})
+    run.commit()
+
+
+def load_encoder(resolved: dict[str, Any], progress: bool = True, profile: str = "adhoc"):
+    """The tokenizer and the encoder phase 3 starts from (phase 2 runs here if not cached)."""
+    tokenizer, encoder = models.load(resolved["model"], seed=resolved["seed"])
+    phase2 = intermediate(resolved, profile=profile, progress=progress)
+    if phase2["checkpoint"] is not None:
+        encoder.load_state_dict(load_file(str(Path(phase2["checkpoint"]) / "encoder.safetensors")))
+    return tokenizer, encoder, phase2["summary"]
+
+
+# ----------------------------------------------------------------------------------- phase 3
+
+def _slug(resolved: dict[str, Any], what: str) -> str:
+    inter = "+".join(resolved["intermediate"]["tasks"]) or "baseline"
+    if resolved["intermediate"]["mlm_share"]:
+        inter += "+mlm"
+    return f"{what}-{inter}-{resolved['model']}-s{resolved['seed']}"
+
+
+def target(config: dict[str, Any], profile: str = "adhoc", experiment: str = "target",
+           progress: bool = True, force: bool = False) -> Path:
+    """Phase 3: English target training, then zero-shot evaluation in every language; the run folder."""
+    resolved = resolve_target(config)
+    cfg = resolved["target"]
+    task = tasks.get(cfg["task"])
+    folder = results_root() / profile / experiment / runs.run_id(_slug(resolved, task.name), resolved)
+    if runs.is_complete(folder) and not force:
+        return folder
+    start = time.perf_counter()
+    tokenizer, encoder, phase2 = load_encoder(resolved, progress, profile)
+    seed = resolved["seed"]
+    head = task.name
+    model = MultiHeadModel(encoder, {head: _head_spec(task)}, seed=seed).to(_device())
+    train_rows = _rows(task.train_task or task.name, task.train_lang, task.train_split, cfg["train_limit"], seed)
+    dev_rows = _rows(task.dev_task or task.name, "en", task.dev_split, cfg["dev_limit"], seed)
+    train_feats = _features(task, train_rows, tokenizer, cfg["max_length"], train_mode=True)
+    scorer = _dev_scorer(head, task, dev_rows, tokenizer, cfg["max_length"])
+    report = train(model, [TrainTask(head, train_feats, scorer)], TrainConfig(seed=seed, **cfg["train"]),
+                   tokenizer, progress=progress)
+
+    run = runs.RunFolder(folder)
+    per_language, split_per_language = {}, {}
+    languages = cfg["languages"] or data.eval_languages(task.name)
+    for lang in languages:
+        split = task.eval_split[lang]
+        rows = _rows(task.name, lang, split, cfg["eval_limit"], seed)
+        metrics, predictions = evaluate_rows(model, head, task, lang, rows, tokenizer, cfg["max_length"],
+                                             cfg["eval_batch_size"])
+        per_language[lang], split_per_language[lang] = metrics, split
+        scoring.write_predictions(run.path("predictions"), task, lang, rows, predictions)
+        if progress:
+            print(f"{task.name} {lang}: " + ", ".join(f"{k} {v:.1f}" for k, v in metrics.items()), flush=True)
+    wall = time.perf_counter() - start
+    run.write_json("config.json", resolved)
+    run.write_json("env.json", runs.environment(wall))
+    run.write_json("metrics.json", {
+        "task": task.name, "metric": scoring.main_metric(task), "split_per_language": split_per_language,
+        "per_language": per_language, "average": scoring.average(per_language),
+        "english_dev": report.best_dev, "train": report.to_dict(), "intermediate": phase2,
+        "eval_rows_per_language": cfg["eval_limit"], "wall_s": wall,
+    })
+    return run.commit()
+
+
+# ----------------------------------------------------------------------------------- retrieval
+
+def retrieval(config: dict[str, Any], profile: str = "adhoc", experiment: str = "retrieval",
+              progress: bool = True, force: bool = False) -> Path:
+    """BUCC or Tatoeba from mean-pooled sentence vectors of one encoder layer; the run folder."""
+    from xtl import retrieval as retrieval_lib
+
+    resolved = resolve_retrieval(config)
+    cfg = resolved["retrieval"]
+    task = tasks.get(cfg["task"])
+    folder = results_root() / profile / experiment / runs.run_id(_slug(resolved, task.name), resolved)
+    if runs.is_complete(folder) and not force:
+        return folder
+    start = time.perf_counter()
+    tokenizer, encoder, phase2 = load_encoder(resolved, progress, profile)
+    encoder = encoder.to(_device()).eval()
+    layer = cfg["layer"] if cfg["layer"] is not None else round(encoder.config.num_hidden_layers * 14 / 24)
+    languages = cfg["languages"] or data.eval_languages(task.name)
+    run = runs.RunFolder(folder)
+    per_language = {}
+    for lang in languages:
+        rows = _rows(task.name, lang, task.eval_split[lang], cfg["limit"] if task.name == "tatoeba" else None,
+                     resolved["seed"])
+        if task.name == "tatoeba":
+            result = retrieval_lib.evaluate_tatoeba(encoder, tokenizer, {lang: rows}, layer=layer,
+                                                    max_length=cfg["max_length"], prefix=cfg["prefix"])
+            per_language[lang] = {"accuracy": _percent_value(result[lang])}
+        else:
+            result = retrieval_lib.evaluate_bucc(encoder, tokenizer, rows, layer=layer,
+                                                 max_length=cfg["max_length"], prefix=cfg["prefix"],
+                                                 limit=cfg["limit"])
+            per_language[lang] = {k: v for k, v in result.items() if isinstance(v, (int, float))}
+        if progress:
+            print(f"{task.name} {lang}: {per_language[lang]}", flush=True)
+    wall = time.perf_counter() - start
+    run.write_json("config.json", {**resolved, "retrieval": {**cfg, "layer": layer}})
+    run.write_json("env.json", runs.environment(wall))
+    run.write_json("metrics.json", {
+        "task": task.name, "metric": scoring.main_metric(task), "per_language": per_language,
+        "average": scoring.average(per_language), "layer": layer, "intermediate": phase2, "wall_s": wall,
+        "split_per_language": {lang: task.eval_split[lang] for lang in languages},
+    })
+    return run.commit()
+
+
+def _percent_value(value: Any) -> float:
+    return float(value["accuracy"] if isinstance(value, dict) else value)

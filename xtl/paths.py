@@ -1,0 +1,40 @@
+"""Where the kit, the cache and the results live (environment variables override the defaults)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from xtl.errors import XtlError
+
+
+def repo_root() -> Path:
+    """The checkout this package sits in (the folder holding `xtl/`)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def data_root(required: bool = True) -> Path | None:
+    """The offline data kit: $XTL_DATA, else ../shared/data beside the checkout."""
+    env = os.environ.get("XTL_DATA")
+    candidate = Path(env) if env else repo_root().parent / "shared" / "data"
+    if candidate.is_dir():
+        return candidate
+    if required:
+        where = f"$XTL_DATA={env}" if env else str(candidate)
+        raise XtlError(
+            f"data kit not found at {where}; set XTL_DATA to the kit folder "
+            "or run 'xtl data prepare' online"
+        )
+    return None
+
+
+def cache_root() -> Path:
+    """Built models, wheels, tokenised data and phase-2 checkpoints: $XTL_CACHE or ~/.cache/xtl."""
+    path = Path(os.environ.get("XTL_CACHE", Path.home() / ".cache" / "xtl"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def results_root() -> Path:
+    """Result folders: $XTL_RESULTS or <repo>/results."""
+    return Path(os.environ.get("XTL_RESULTS", repo_root() / "results"))

@@ -1,0 +1,148 @@
+"""Result folders as pandas tables: what the notebooks and the claims pages read.
+
+`load(profile)` gives one row per (run, language) of every target and retrieval run under
+`results/<profile>/`; `run_averages` collapses languages into one row per run and `gains` sets
+each run against the baseline (no intermediate training) of the same target, model and seed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xtl.paths import results_root
+
+COLUMNS = ["experiment", "run_id", "run_path", "intermediate", "intermediate_tasks", "target", "seed", "model",
+           "language", "metric", "value", "xtreme_value", "english_dev", "wall_s"]
+BASELINE = "baseline"
+QA_METRICS = ("f1", "exact_match")
+
+
+def intermediate_label(config: dict[str, Any]) -> str:
+    """'baseline', the task's name, 'multi' for several tasks, 'xnli-translated'; '+mlm' when MLM is mixed in."""
+    inter = config.get("intermediate") or {}
+    tasks = list(inter.get("tasks") or [])
+    label = BASELINE if not tasks else tasks[0] if len(tasks) == 1 else "multi"
+    return label + "+mlm" if inter.get("mlm_share") else label
+
+
+def _read(folder: Path, name: str) -> dict[str, Any]:
+    path = folder / name
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def load_run(folder: Path | str) -> pd.DataFrame:
+    """One row per language of one finished target or retrieval run (empty if it has no languages)."""
+    folder = Path(folder)
+    config, metrics, env = _read(folder, "config.json"), _read(folder, "metrics.json"), _read(folder, "env.json")
+    per_language = metrics.get("per_language") or {}
+    main = metrics.get("metric")
+    rows = []
+    for language, scores in per_language.items():
+        value = scores.get(main)
+        qa = all(m in scores for m in QA_METRICS)
+        rows.append({
+            "experiment": folder.parent.name, "run_id": folder.name, "run_path": str(folder),
+            "intermediate": intermediate_label(config),
+            "intermediate_tasks": "+".join((config.get("intermediate") or {}).get("tasks") or []),
+            "target": metrics.get("task"), "seed": config.get("seed"), "model": config.get("model"),
+            "language": language, "metric": main, "value": value,
+            "xtreme_value": (scores["f1"] + scores["exact_match"]) / 2 if qa else value,
+            "english_dev": metrics.get("english_dev"),
+            "wall_s": metrics.get("wall_s", env.get("wall_s")),
+        })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def load(profile: str, root: Path | str | None = None) -> pd.DataFrame:
+    """Every finished target/retrieval run of a profile, one row per (run, language).
+
+    Only complete folders count (`metrics.json` present); `.partial` folders of killed runs and
+    phase-2 records (no languages) are left out.
+    """
+    base = Path(root) if root is not None else results_root()
+    folders = sorted(p.parent for p in (base / profile).glob("*/*/metrics.json") if not p.parent.name.endswith(".partial"))
+    frames = [frame for frame in (load_run(folder) for folder in folders) if not frame.empty]
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_averages(frame: pd.DataFrame, value: str = "value") -> pd.DataFrame:
+    """One row per run: the unweighted mean over its languages (`value` or `xtreme_value`)."""
+    keys = ["experiment", "run_id", "intermediate", "intermediate_tasks", "target", "seed", "model", "metric"]
+    if frame.empty:
+        return pd.DataFrame(columns=keys + ["average", "english_dev", "languages", "wall_s"])
+    grouped = frame.groupby(keys, dropna=False, sort=True)
+    return grouped.agg(average=(value, "mean"), english_dev=("english_dev", "first"), languages=("language", "nunique"),
+                       wall_s=("wall_s", "first")).reset_index()
+
+
+def gains(averages: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
+    """`averages` with `gain`: average minus the baseline run's of the same target, model and seed."""
+    base = averages[averages["intermediate"] == baseline][["target", "model", "seed", "average"]]
+    base = base.drop_duplicates(["target", "model", "seed"]).rename(columns={"average": "baseline_average"})
+    merged = averages.merge(base, on=["target", "model", "seed"], how="left")
+    merged["gain"] = merged["average"] - merged["baseline_average"]
+    return merged
+
+
+def summarise_folder(folder: Path | str) -> dict[str, Any]:
+    """task, metric, language average and English dev score of any run folder (phase 2 included)."""
+    folder = Path(folder)
+    metrics = _read(folder, "metrics.json")
+    if not metrics:
+        return {}
+    task = metrics.get("task")
+    summary = {"task": "+".join(task) if isinstance(task, list) else task, "metric": metrics.get("metric", "dev"),
+               "english_dev": metrics.get("english_dev")}
+    average = metrics.get("average") or {}
+    summary["average"] = average.get(metrics.get("metric")) if isinstance(average, dict) else average
+    return summary
+
+
+def language_order(frame: pd.DataFrame, first: str = "en") -> list[str]:
+    """The order the notebooks plot languages in: English (the training language) first, then by descending score."""
+    means = frame.groupby("language")["value"].mean().sort_values(ascending=False)
+    return [first] * (first in means.index) + [lang for lang in means.index if lang != first]
+
+
+def language_table(folder: Path | str, first: str = "en") -> pd.DataFrame:
+    """Every metric of one run per language (rows in `language_order`), rounded for display."""
+    metrics = _read(Path(folder), "metrics.json")
+    table = pd.DataFrame(metrics.get("per_language") or {}).T
+    table.index.name = "language"
+    order = language_order(load_run(folder), first) if not table.empty else []
+    return table.loc[order].round(1)
+
+
+def comparison(frame: pd.DataFrame, target: str, model: str, seed: int) -> pd.DataFrame:
+    """Per-run averages of one target (same model and seed), with the gain over the baseline, best first."""
+    table = gains(run_averages(frame))
+    table = table[(table["target"] == target) & (table["model"] == model) & (table["seed"] == seed)]
+    columns = ["intermediate", "intermediate_tasks", "experiment", "average", "gain", "english_dev"]
+    return table.sort_values("average", ascending=False)[columns].round(1).reset_index(drop=True)
+
+
+def plot_languages(frame: pd.DataFrame, title: str, first: str = "en"):
+    """Bar chart of one run's per-language scores: English first, then by descending score."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    order = language_order(frame, first)
+    palette = sns.color_palette("colorblind")
+    shown = frame.assign(group=["English (training language)" if lang == first else "zero-shot"
+                                for lang in frame["language"]])
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.42 * len(order) + 1.5), 3.6))
+    sns.barplot(data=shown, x="language", y="value", order=order, hue="group",
+                palette={"English (training language)": palette[1], "zero-shot": palette[0]}, dodge=False, ax=ax)
+    average = frame["value"].mean()
+    ax.axhline(average, color=palette[2], linestyle="--", linewidth=1, label=f"average {average:.1f}")
+    metric = frame["metric"].iloc[0]
+    ax.set(xlabel=f"language ({first} first, then by descending score)", ylabel=f"{metric} (%)", title=title)
+    ax.legend(loc="upper right", fontsize="small")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,114 @@
+"""Run identity and atomic result folders.
+
+A run is identified by the hash of its resolved config, so the same config always lands in the
+same folder, a finished folder is skipped, and a killed run leaves only a temporary folder that
+the next attempt removes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from xtl.paths import repo_root
+
+PACKAGES = ("xtl", "torch", "transformers", "datasets", "accelerate", "tokenizers", "numpy", "seqeval",
+            "papermill", "pandas", "seaborn")
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of a config (sorted keys, no whitespace)."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def run_id(slug: str, config: dict[str, Any]) -> str:
+    return f"{slug}-{config_hash(config)[:10]}"
+
+
+def is_complete(folder: Path) -> bool:
+    return (Path(folder) / "metrics.json").is_file()
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write JSON atomically: a temporary file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(payload, handle, indent=1, sort_keys=True, ensure_ascii=False, default=str)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+class RunFolder:
+    """Collects a run's files in `<final>.partial/` and renames it to `<final>` on `commit()`."""
+
+    def __init__(self, final: Path):
+        self.final = Path(final)
+        self.partial = self.final.with_name(self.final.name + ".partial")
+        if self.partial.exists():  # left by a killed attempt
+            shutil.rmtree(self.partial)
+        self.partial.mkdir(parents=True)
+
+    def path(self, name: str) -> Path:
+        return self.partial / name
+
+    def write_json(self, name: str, payload: Any) -> None:
+        write_json(self.partial / name, payload)
+
+    def commit(self) -> Path:
+        if self.final.exists():
+            shutil.rmtree(self.final)
+        os.replace(self.partial, self.final)
+        return self.final
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.partial, ignore_errors=True)
+
+
+def environment(wall_s: float | None = None, device: str | None = None) -> dict[str, Any]:
+    """Versions, git revision, device and wall time: what a reader needs to trust a number."""
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "versions": versions,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git_revision": git_revision(),
+        "device": device or describe_device(),
+        "cpu_count": os.cpu_count(),
+        "wall_s": wall_s,
+    }
+
+
+def git_revision() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo_root(), capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo_root(),
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def describe_device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f"cpu ({os.cpu_count()} cores, torch threads {torch.get_num_threads()})"
