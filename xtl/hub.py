@@ -16,8 +16,9 @@ import io
 import json
 import os
 import socket
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 import datasets
@@ -54,7 +55,7 @@ def prepare(task: str | Task, out_root: str | Path, load_dataset: Callable[..., 
         raise XtlError(f"{spec.name} has no hub config for {', '.join(unknown_config)}; "
                        f"choose languages among {', '.join(l for l in spec.languages if _config(spec, l))}")
     if load_dataset is datasets.load_dataset and not _hub_reachable():
-        raise _unreachable(spec, "no connection")
+        raise _unreachable(spec, "no connection to the hub, or HF_HUB_OFFLINE is set")
     out = Path(out_root) / spec.kit_name
     written: dict[str, dict[str, Any]] = {}
     missing: list[str] = []
@@ -122,6 +123,8 @@ def _by_language(spec: Task, langs: list[str], dataset: Any) -> dict[str, list[d
 def _hub_reachable(timeout: float = 5.0) -> bool:
     if any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")):
         return False
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True  # a direct probe says nothing behind a proxy: let load_dataset try
     from huggingface_hub import constants
 
     host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
@@ -133,8 +136,8 @@ def _hub_reachable(timeout: float = 5.0) -> bool:
 
 
 def _unreachable(spec: Task, why: str) -> XtlError:
-    return XtlError(f"cannot reach the Hugging Face hub to prepare {spec.name} ({why}); connect to the internet "
-                    f"(and unset HF_HUB_OFFLINE) and run 'xtl data prepare {spec.name}' again, or use the offline kit")
+    return XtlError(f"cannot reach the Hugging Face hub to prepare {spec.name}; connect to the internet (and unset "
+                    f"HF_HUB_OFFLINE) and run 'xtl data prepare {spec.name}' again, or use the offline kit ({why})")
 
 
 def _call(load_dataset: Callable[..., Any], spec: Task, path: str, config: str | None) -> Any:
@@ -142,7 +145,7 @@ def _call(load_dataset: Callable[..., Any], spec: Task, path: str, config: str |
         return load_dataset(path, config) if config else load_dataset(path)
     except XtlError:
         raise
-    except Exception as error:  # the hub's errors are many; the user needs one line
+    except Exception as error:  # noqa: BLE001 - the hub's errors are many; the user needs one line
         if _is_network_error(error):
             raise _unreachable(spec, type(error).__name__) from None
         raise _failed(spec, path, config, error) from None

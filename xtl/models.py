@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -38,16 +39,16 @@ _DESCRIPTIONS = {
     "xlm-roberta-large": "XLM-R large from the Hugging Face hub, the paper's model (needs network)",
 }
 
-TINY_CONFIG = dict(
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=2,
-    intermediate_size=64,
-    max_position_embeddings=514,
-    type_vocab_size=2,
-    pad_token_id=1,
-    hidden_act="gelu",
-)
+TINY_CONFIG = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "max_position_embeddings": 514,
+    "type_vocab_size": 2,
+    "pad_token_id": 1,
+    "hidden_act": "gelu",
+}
 
 
 @dataclass(frozen=True)
@@ -101,20 +102,21 @@ def load(name: str, vocab_texts: Iterable[str] | None = None, seed: int = 0):
     vocabulary is trimmed to the pieces those texts use (same ids after remapping, same outputs).
     """
     spec = resolve(name)
+    trimming = vocab_texts is not None  # then the full tokenizer is only read, never returned
     if spec.kind == "tiny":
-        tokenizer = _xlmr_tokenizer()
-        encoder = _random_bert(dict(TINY_CONFIG, vocab_size=len(tokenizer)), seed)
+        tokenizer = _xlmr_tokenizer(shared=trimming)
+        encoder = _random_bert({**TINY_CONFIG, "vocab_size": len(tokenizer)}, seed)
     elif spec.kind == "random-me5":
-        tokenizer = _xlmr_tokenizer()
+        tokenizer = _xlmr_tokenizer(shared=trimming)
         encoder = _random_bert(e5_weights.bert_config_dict(), seed)
     elif spec.kind == "me5":
-        tokenizer, encoder = _me5_small()
+        tokenizer, encoder = _me5_small(shared_tokenizer=trimming)
         if spec.layers is not None and spec.layers < ME5_LAYERS:
             _keep_first_layers(encoder, spec.layers)
     else:
         tokenizer, encoder = _from_hub(spec.hub_id, spec.name)
     encoder.eval()
-    if vocab_texts is not None:
+    if trimming:
         trimmed = trim(tokenizer, encoder, vocab_texts)
         tokenizer, encoder = trimmed.tokenizer, trimmed.encoder
     return tokenizer, encoder
@@ -123,10 +125,22 @@ def load(name: str, vocab_texts: Iterable[str] | None = None, seed: int = 0):
 # ---------------------------------------------------------------------------- builders
 
 
-def _xlmr_tokenizer():
+def _xlmr_tokenizer(shared: bool = False):
+    """The full XLM-R tokenizer; `shared` gives one parsed once per process, for reading only."""
+    folder = str(e5_weights.tokenizer_folder())
+    return _shared_tokenizer(folder) if shared else _load_tokenizer(folder)
+
+
+def _load_tokenizer(folder: str):
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(e5_weights.tokenizer_folder())
+    return AutoTokenizer.from_pretrained(folder)
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_tokenizer(folder: str):
+    # parsing the 250k-piece tokenizer.json takes 2-4 s; trimming only reads it, so it is parsed once
+    return _load_tokenizer(folder)
 
 
 def _random_bert(config: dict, seed: int):
@@ -145,18 +159,19 @@ def _keep_first_layers(encoder, layers: int) -> None:
     encoder.config.num_hidden_layers = layers
 
 
-def _me5_small():
+def _me5_small(shared_tokenizer: bool = False):
     if os.environ.get("XTL_HUB") == "1":
         return _from_hub(ME5_HUB_ID, "me5-small")
     try:
         folder = e5_weights.me5_small_folder()
-    except XtlError as offline_error:
-        if _hub_reachable():
-            return _from_hub(ME5_HUB_ID, "me5-small")
-        raise offline_error
-    from transformers import AutoTokenizer, BertModel
+    except XtlError:
+        if not _hub_reachable():
+            raise
+        return _from_hub(ME5_HUB_ID, "me5-small")
+    from transformers import BertModel
 
-    tokenizer = AutoTokenizer.from_pretrained(folder)
+    # the folder's tokenizer files are the ones in the tokenizer folder, byte for byte
+    tokenizer = _xlmr_tokenizer(shared=True) if shared_tokenizer else _load_tokenizer(str(folder))
     return tokenizer, BertModel.from_pretrained(folder, add_pooling_layer=False)
 
 
@@ -183,9 +198,7 @@ def _from_hub(hub_id: str, name: str):
     def fetch(local_only: bool):
         tokenizer = AutoTokenizer.from_pretrained(hub_id, local_files_only=local_only)
         try:
-            model = AutoModel.from_pretrained(
-                hub_id, local_files_only=local_only, add_pooling_layer=False
-            )
+            model = AutoModel.from_pretrained(hub_id, local_files_only=local_only, add_pooling_layer=False)
         except TypeError:  # architectures without a pooler flag
             model = AutoModel.from_pretrained(hub_id, local_files_only=local_only)
         return tokenizer, model

@@ -38,3 +38,9 @@ def cache_root() -> Path:
 def results_root() -> Path:
     """Result folders: $XTL_RESULTS or <repo>/results."""
     return Path(os.environ.get("XTL_RESULTS", repo_root() / "results"))
+
+
+def checkpoint_root() -> Path:
+    """Phase-2 encoders keyed by config hash: $XTL_CHECKPOINTS or <cache>/checkpoints (never committed)."""
+    env = os.environ.get("XTL_CHECKPOINTS")
+    return Path(env) if env else cache_root() / "checkpoints"

@@ -14,6 +14,7 @@ every key of the `intermediate`, `target` and `retrieval` sections (e.g. `target
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import json
 import os
@@ -433,11 +434,31 @@ Executor = Callable[[Path, Path, dict[str, Any]], None]
 
 
 def execute_notebook(template: Path, output: Path, parameters: dict[str, Any]) -> None:
-    """papermill with kernel python3, cwd the repository root, no cell output echoed."""
+    """papermill with kernel python3, cwd the repository root, no cell output echoed.
+
+    What the kernel process itself writes to stderr (its start-up warnings, native panics) goes
+    to `<output>.log` instead of the terminal, which shows only the progress lines.
+    """
     import papermill
 
-    papermill.execute_notebook(str(template), str(output), parameters=parameters, kernel_name="python3",
-                               cwd=str(repo_root()), log_output=False, progress_bar=False)
+    with _stderr_to(output.with_suffix(".log")):
+        papermill.execute_notebook(str(template), str(output), parameters=parameters, kernel_name="python3",
+                                   cwd=str(repo_root()), log_output=False, progress_bar=False)
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Point file descriptor 2 (inherited by the kernel) at `path` for the duration."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(path, "ab") as handle:
+            os.dup2(handle.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = False, force: bool = False,
@@ -479,8 +500,10 @@ def _execute(run: Run, executor: Executor, force: bool) -> None:
     """Execute into a temporary file outside the book, then move it into place."""
     temporary = _failed_root() / "partial" / run.profile / run.experiment / f"{run.name}.ipynb"
     failed = _failed_root() / "failed" / run.profile / run.experiment / f"{run.name}.ipynb"
+    log = temporary.with_suffix(".log")
     temporary.parent.mkdir(parents=True, exist_ok=True)
-    temporary.unlink(missing_ok=True)
+    for stale in (temporary, log, failed, failed.with_suffix(".log")):
+        stale.unlink(missing_ok=True)
     parameters = dict(run.parameters)
     if "force" in parameters:
         parameters["force"] = force
@@ -488,27 +511,33 @@ def _execute(run: Run, executor: Executor, force: bool) -> None:
         executor(run.template, temporary, parameters)
     except KeyboardInterrupt:
         temporary.unlink(missing_ok=True)
+        log.unlink(missing_ok=True)
         raise
     except Exception as error:  # papermill: a cell raised, or the kernel died
-        failed.parent.mkdir(parents=True, exist_ok=True)
         if temporary.is_file():
-            shutil.move(str(temporary), failed)
-            where = f"the traceback is in {failed}"
+            where = f"the traceback is in {_keep_failed(temporary, failed)}"
         else:
-            where = f"no notebook was written ({type(error).__name__}: {str(error).splitlines()[0][:200]})"
+            where = f"no notebook was written ({type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]})"
         raise XtlError(f"run {run.label} of profile '{run.profile}' failed: {where}; fix it and re-run "
                        f"(finished runs are kept)") from None
     if not runs.is_complete(run.results):
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(temporary), failed)
         raise XtlError(f"run {run.label} finished but wrote no results to {run.results}; the template must pass "
-                       f"its parameters to xtl unchanged (see {failed})")
-    failed.unlink(missing_ok=True)
+                       f"its parameters to xtl unchanged (see {_keep_failed(temporary, failed)})")
     run.notebook.parent.mkdir(parents=True, exist_ok=True)
     staging = run.notebook.with_name(f".{run.name}.partial")  # same folder: the rename is atomic
     shutil.copyfile(temporary, staging)
     os.replace(staging, run.notebook)
     temporary.unlink(missing_ok=True)
+    log.unlink(missing_ok=True)
+
+
+def _keep_failed(temporary: Path, failed: Path) -> Path:
+    """Move a failed notebook (and its kernel log) where the error message points."""
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(temporary), failed)
+    if temporary.with_suffix(".log").is_file():
+        shutil.move(str(temporary.with_suffix(".log")), failed.with_suffix(".log"))
+    return failed
 
 
 # ----------------------------------------------------------------------------------- manifest and index
@@ -557,7 +586,12 @@ def _write_index(profile: str) -> Path:
     by_experiment: dict[str, list[dict[str, Any]]] = {}
     for entry in manifest.values():
         by_experiment.setdefault(entry["experiment"], []).append(entry)
-    for experiment_name, entries in by_experiment.items():
+    try:
+        canonical = list(load_grid()["experiments"])
+    except XtlError:
+        canonical = []
+    rank = {name: canonical.index(name) if name in canonical else len(canonical) for name in by_experiment}
+    for experiment_name, entries in sorted(by_experiment.items(), key=lambda item: (rank[item[0]], item[0])):
         lines += [f"## {experiment_name}", "",
                   "| run | intermediate | task | seed | metric | average | English dev | time | config | notebook |",
                   "|---|---|---|---|---|---|---|---|---|---|"]

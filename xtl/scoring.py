@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from xtl import metrics
+from xtl import leaderboard, metrics
 from xtl.tasks import Task
 
 QA_FORMAT = "extractive_qa"
@@ -53,11 +53,8 @@ def write_predictions(folder: Path, task: Task, lang: str, rows: list[dict[str, 
     with open(folder / f"{lang}.jsonl", "w") as handle:
         for row, prediction in zip(rows, predictions):
             handle.write(json.dumps({"gold": _gold(task, row), "prediction": prediction}, ensure_ascii=False) + "\n")
-    try:
-        from xtl import leaderboard
-    except ImportError:  # pragma: no cover - leaderboard module optional
-        return
-    leaderboard.write_predictions(task.name, lang, _leaderboard_view(task, rows, predictions), folder / "xtreme")
+    if task.name in leaderboard.LEADERBOARD_EXTENSIONS:  # XTREME has a submission file for this task
+        leaderboard.write_predictions(task.name, lang, _leaderboard_view(task, rows, predictions), folder / "xtreme")
 
 
 def _gold(task: Task, row: dict[str, Any]) -> Any:

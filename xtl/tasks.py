@@ -137,10 +137,10 @@ _TASKS: tuple[Task, ...] = (
         train_task="mnli", train_split="train", dev_task="xnli", dev_split="validation",
         known_splits=("train", "validation", "test"), xtreme_languages=_XNLI,
         stand_ins=(
-            "English training data is the mnli task's en/train: an 8,999-pair random subset of MNLI train "
-            "(official 392,702 pairs)",
-            "test (every language): 5,000 of the 5,010 pairs (seed-0 sample); labels joined by position from the "
-            "English XNLI test gold labels",
+            ("English training data is the mnli task's en/train: an 8,999-pair random subset of MNLI train "
+            "(official 392,702 pairs)"),
+            ("test (every language): 5,000 of the 5,010 pairs (seed-0 sample); labels joined by position from the "
+            "English XNLI test gold labels"),
             "early stopping on XNLI English validation (2,490); other languages' validation sets are never evaluated",
         ),
         description="XNLI 1.0, natural language inference in 15 languages; trained on English MNLI",
@@ -155,11 +155,11 @@ _TASKS: tuple[Task, ...] = (
                             unless="train"),),
         xtreme_languages=("de", "zh"),
         stand_ins=(
-            "en/train is missing from the kit (PAWS-Wiki English train, 49,401 pairs): en/train (1,800) and "
+            ("en/train is missing from the kit (PAWS-Wiki English train, 49,401 pairs): en/train (1,800) and "
             "en/validation (200, early stopping) are derived from the English validation set (2,000 pairs), "
-            "grouped so that pairs sharing a sentence stay on one side",
-            "evaluated on the de and zh test sets only (the only labelled test sets in the kit; the other "
-            "languages' validation sets translate the English training items)",
+            "grouped so that pairs sharing a sentence stay on one side"),
+            ("evaluated on the de and zh test sets only (the only labelled test sets in the kit; the other "
+            "languages' validation sets translate the English training items)"),
             "en, es, fr, ja, ko test: only label-stripped copies exist; not evaluated",
         ),
         description="PAWS-X paraphrase identification; trained on English validation pairs, tested on de/zh",
@@ -172,12 +172,12 @@ _TASKS: tuple[Task, ...] = (
         train_task="udpos", train_split="train", dev_task="udpos", dev_split="validation",
         known_splits=("train", "validation", "test"), xtreme_languages=_UDPOS_XTREME,
         stand_ins=(
-            "de/test stands in for XTREME's German test (UD v2.5 German treebanks combined): only the "
-            "UD_German-GSD test set, from a newer UD release",
+            ("de/test stands in for XTREME's German test (UD v2.5 German treebanks combined): only the "
+            "UD_German-GSD test set, from a newer UD release"),
             "en/train: 20,000 of 21,253 sentences (seed-0 sample); validation sets over 5,000 sentences subsampled",
             "lt, pl, ro, uk, wo: XTREME-R languages, not google/xtreme udpos configs (outside the XTREME average)",
-            f"en/train and en/validation {_DECONTAMINATION}: 296 of 20,000 train and 94 of 3,974 validation "
-            "sentences (mostly short strings such as 'thank you !' or e-mail signatures)",
+            (f"en/train and en/validation {_DECONTAMINATION}: 296 of 20,000 train and 94 of 3,974 validation "
+            "sentences (mostly short strings such as 'thank you !' or e-mail signatures)"),
         ),
         description="Universal Dependencies v2.5 part-of-speech tagging (XTREME's UD-POS)",
     ),
@@ -190,14 +190,14 @@ _TASKS: tuple[Task, ...] = (
         derived=(Derivation("en", ("train",), ("train", "dev"), 0.05, ("tokens",)),),
         xtreme_languages=_PANX,
         stand_ins=(
-            "test (all languages) is missing from the kit (only label-stripped copies exist): every language, "
-            "English included, is evaluated on its validation set",
+            ("test (all languages) is missing from the kit (only label-stripped copies exist): every language, "
+            "English included, is evaluated on its validation set"),
             "th is missing entirely (its validation file was too large for the source snapshot)",
             "validation sets of 10,000 sentences are subsampled to 5,000 (seed 0)",
-            "en/dev (early stopping) is derived: ~5 % of en/train held out (identical sentences kept together); "
-            "en/train is the rest",
-            f"en/train and en/dev {_DECONTAMINATION}: 469 of 19,000 train and 14 of 1,000 dev sentences "
-            "(Wikipedia list titles and boilerplate sentences that recur across languages); 18,531 / 986 remain",
+            ("en/dev (early stopping) is derived: ~5 % of en/train held out (identical sentences kept together); "
+            "en/train is the rest"),
+            (f"en/train and en/dev {_DECONTAMINATION}: 469 of 19,000 train and 14 of 1,000 dev sentences "
+            "(Wikipedia list titles and boilerplate sentences that recur across languages); 18,531 / 986 remain"),
         ),
         description="PAN-X / WikiANN named-entity recognition (Rahimi et al. splits)",
     ),
@@ -209,10 +209,10 @@ _TASKS: tuple[Task, ...] = (
         train_task="squad", train_split="train", dev_task="squad", dev_split="validation",
         known_splits=("test",), xtreme_languages=tuple(x for x in _XQUAD if x != "ro"),
         stand_ins=(
-            "English training data is the squad task: SQuADShifts new_wiki (7,938 questions) stands in for "
-            "SQuAD v1.1 train; no paragraph is shared with XQuAD",
-            "early stopping on held-out SQuADShifts articles (task squad, en/validation), not SQuAD v1.1 dev "
-            "(XQuAD's English items come from SQuAD v1.1 dev)",
+            ("English training data is the squad task: SQuADShifts new_wiki (7,938 questions) stands in for "
+            "SQuAD v1.1 train; no paragraph is shared with XQuAD"),
+            ("early stopping on held-out SQuADShifts articles (task squad, en/validation), not SQuAD v1.1 dev "
+            "(XQuAD's English items come from SQuAD v1.1 dev)"),
             "ro is evaluated but is not one of XTREME's 11 XQuAD languages (outside the XTREME average)",
         ),
         description="XQuAD, SQuAD v1.1 dev paragraphs professionally translated into 11 languages",
@@ -228,9 +228,9 @@ _TASKS: tuple[Task, ...] = (
         stand_ins=(
             "English training data is the squad task (SQuADShifts new_wiki stands in for SQuAD v1.1 train)",
             "ar, en, hi, vi test are missing: evaluated on validation",
-            "de/test, es/test, zh/test are PARTIAL stand-ins rebuilt by MLQA question id from cross-lingual files: "
+            ("de/test, es/test, zh/test are PARTIAL stand-ins rebuilt by MLQA question id from cross-lingual files: "
             "3,821 of 4,517 (de), 3,283 of 5,253 (es), 3,128 of 5,137 (zh) questions; they over-represent "
-            "questions available in 3+ languages",
+            "questions available in 3+ languages"),
         ),
         description="MLQA, same-language context and question (G-XLT diagonal)",
     ),
@@ -245,8 +245,8 @@ _TASKS: tuple[Task, ...] = (
         xtreme_languages=_TYDIQA,
         stand_ins=(
             "TyDiQA-GoldP has no public test set: every language is evaluated on validation (as XTREME does)",
-            "en/dev (early stopping, 370 questions) is derived: ~10 % of en/train held out by passage; en/train "
-            "is the rest (3,326)",
+            ("en/dev (early stopping, 370 questions) is derived: ~10 % of en/train held out by passage; en/train "
+            "is the rest (3,326)"),
             "the kit's en/train ids are not unique (XTREME's paragraph indices): rows get '<id>-<row>' ids",
         ),
         description="TyDiQA-GoldP (gold passage) extractive QA in 9 typologically diverse languages",
@@ -273,8 +273,8 @@ _TASKS: tuple[Task, ...] = (
         train_lang=None, known_splits=("validation", "test"), xtreme_languages=("zh",),
         stand_ins=(
             "only zh-en is in the kit; de, fr and ru sentence files are missing",
-            "test is missing (BUCC test gold is not public): evaluated on the sample ('dev') set; the similarity "
-            "threshold is tuned on the same set",
+            ("test is missing (BUCC test gold is not public): evaluated on the sample ('dev') set; the similarity "
+            "threshold is tuned on the same set"),
         ),
         description="BUCC 2018 parallel sentence mining (zh-en sample set, the whole mining pool)",
     ),
@@ -284,8 +284,8 @@ _TASKS: tuple[Task, ...] = (
         hub={"path": "google/xtreme", "config": "tatoeba.{lang}"}, head_group="retrieval", max_length=512,
         train_lang=None, known_splits=("validation",), xtreme_languages=_TATOEBA,
         stand_ins=(
-            "named 'validation' as on the hub, though XTREME reports it as a test set; jav, kat, kaz, mal, swh, "
-            "tam, tel, tha have fewer than 1,000 pairs",
+            ("named 'validation' as on the hub, though XTREME reports it as a test set; jav, kat, kaz, mal, swh, "
+            "tam, tel, tha have fewer than 1,000 pairs"),
         ),
         description="Tatoeba sentence retrieval into English (LASER test set v1, 36 languages)",
     ),
@@ -305,12 +305,12 @@ _TASKS: tuple[Task, ...] = (
         mix={"train": (("mnli", "en", "train"), ("snli", "en", "train")),
              "validation": (("mnli", "en", "validation_matched"), ("snli", "en", "validation"))},
         stand_ins=(
-            "NOT ANLI+: no ANLI training pair is in the kit. en/train (20,876) = 2,878 pairs of the ANLI R1-R3 "
-            "dev sets (3,198 pairs, ~10 % held out by premise) + mnli en/train (8,999) + snli en/train (8,999)",
-            "en/validation (2,320) = the 320 held-out ANLI dev pairs + mnli en/validation_matched (1,000) + snli "
-            "en/validation (1,000)",
-            "ANLI R3 dev holds 1,198 of the official 1,200 pairs; the raw en/dev_r1..dev_r3 splits overlap "
-            "en/train: do not evaluate an anli_plus-trained model on them",
+            ("NOT ANLI+: no ANLI training pair is in the kit. en/train (20,876) = 2,878 pairs of the ANLI R1-R3 "
+            "dev sets (3,198 pairs, ~10 % held out by premise) + mnli en/train (8,999) + snli en/train (8,999)"),
+            ("en/validation (2,320) = the 320 held-out ANLI dev pairs + mnli en/validation_matched (1,000) + snli "
+            "en/validation (1,000)"),
+            ("ANLI R3 dev holds 1,198 of the official 1,200 pairs; the raw en/dev_r1..dev_r3 splits overlap "
+            "en/train: do not evaluate an anli_plus-trained model on them"),
         ),
         description="ANLI+ as far as the kit allows: ANLI rounds 1-3 (dev sets) + MNLI + SNLI",
     ),
@@ -322,8 +322,8 @@ _TASKS: tuple[Task, ...] = (
         known_splits=("train", "validation_matched", "validation_mismatched", "test_matched", "test_mismatched"),
         stand_ins=(
             "en/train: an 8,999-pair random subset of MNLI train (official 392,702)",
-            "en/validation_matched is a STAND-IN: 1,000 further pairs of the official TRAIN split (disjoint from "
-            "en/train); the official matched/mismatched dev sets are missing",
+            ("en/validation_matched is a STAND-IN: 1,000 further pairs of the official TRAIN split (disjoint from "
+            "en/train); the official matched/mismatched dev sets are missing"),
         ),
         description="MultiNLI",
     ),
@@ -335,8 +335,8 @@ _TASKS: tuple[Task, ...] = (
         known_splits=("train", "validation", "test"),
         stand_ins=(
             "en/train: an 8,999-pair random subset of SNLI train (official 550,152)",
-            "en/validation is a STAND-IN: 1,000 further pairs of the official TRAIN split (disjoint from "
-            "en/train); the official dev and test sets are missing",
+            ("en/validation is a STAND-IN: 1,000 further pairs of the official TRAIN split (disjoint from "
+            "en/train); the official dev and test sets are missing"),
         ),
         description="Stanford NLI (part of ANLI+ in the paper; registered on its own too)",
     ),
@@ -348,8 +348,8 @@ _TASKS: tuple[Task, ...] = (
         known_splits=("train", "validation", "test"),
         stand_ins=(
             "en/train: an 8,999-pair random subset of QQP train (official 363,846)",
-            "en/validation is a STAND-IN: 1,000 further pairs of the official TRAIN split (disjoint from "
-            "en/train); the official 40,430-pair dev set is missing",
+            ("en/validation is a STAND-IN: 1,000 further pairs of the official TRAIN split (disjoint from "
+            "en/train); the official 40,430-pair dev set is missing"),
         ),
         description="Quora Question Pairs (paraphrase)",
     ),
@@ -370,11 +370,11 @@ _TASKS: tuple[Task, ...] = (
         known_splits=("train", "validation"),
         derived=(Derivation("en", ("train",), ("train", "validation"), 0.10, ("title",)),),
         stand_ins=(
-            "en/train is a STAND-IN for SQuAD v1.1 train: all 7,938 questions of SQuADShifts new_wiki v1.0 "
-            "(48 new Wikipedia articles, SQuAD v1.1 protocol)",
-            "en/validation is derived: 5 whole articles (906 questions, by title) held out of the SQuADShifts "
+            ("en/train is a STAND-IN for SQuAD v1.1 train: all 7,938 questions of SQuADShifts new_wiki v1.0 "
+            "(48 new Wikipedia articles, SQuAD v1.1 protocol)"),
+            ("en/validation is derived: 5 whole articles (906 questions, by title) held out of the SQuADShifts "
             "file; en/train is the other 43 articles (7,032 questions). SQuAD v1.1 dev is not used: it is "
-            "XQuAD's English source, so a hub-prepared squad/validation is shadowed by this derived split too",
+            "XQuAD's English source, so a hub-prepared squad/validation is shadowed by this derived split too"),
         ),
         description="SQuAD v1.1-style extractive QA (SQuADShifts new_wiki stand-in)",
     ),
@@ -385,10 +385,10 @@ _TASKS: tuple[Task, ...] = (
         max_length=256, train_task="hellaswag", train_split="train", dev_task="hellaswag", dev_split="validation",
         known_splits=("train", "validation", "test"),
         stand_ins=(
-            "en/train is a STAND-IN: 9,042 items of the official VALIDATION split (the 39,905-item train split "
-            "is missing); en/validation is the other 1,000 validation items (seed-0 sample)",
-            "text carries the lm-evaluation-harness cleanup of the source ([header]/[title]/[step] markers "
-            "removed); context = ctx, the activity label is not used",
+            ("en/train is a STAND-IN: 9,042 items of the official VALIDATION split (the 39,905-item train split "
+            "is missing); en/validation is the other 1,000 validation items (seed-0 sample)"),
+            ("text carries the lm-evaluation-harness cleanup of the source ([header]/[title]/[step] markers "
+            "removed); context = ctx, the activity label is not used"),
         ),
         description="HellaSwag commonsense sentence completion",
     ),
@@ -401,9 +401,9 @@ _TASKS: tuple[Task, ...] = (
         train_task="ccg", train_split="train", dev_task="ccg", dev_split="validation",
         known_splits=("train", "validation", "test"),
         stand_ins=(
-            "MISSING: CCGbank is LDC-licensed (LDC2005T13) and not in the kit; the paper's ninth intermediate "
+            ("MISSING: CCGbank is LDC-licensed (LDC2005T13) and not in the kit; the paper's ninth intermediate "
             "task cannot be run offline (put a converted copy in $XTL_DATA_EXTRA/ccg/en/<split>.jsonl.gz with "
-            "tokens/tags to run it)",
+            "tokens/tags to run it)"),
         ),
         description="CCG supertagging (CCGbank), registered for users who hold an LDC licence",
     ),
@@ -415,8 +415,8 @@ _TASKS: tuple[Task, ...] = (
         known_splits=("train", "validation", "test"),
         derived=(Derivation("en", ("validation",), ("train", "validation"), 0.10, ("context",), unless="train"),),
         stand_ins=(
-            "en/train is missing from the kit (~25k rows): en/train (2,685) and en/validation (300) are both "
-            "derived from the official dev set (2,985 questions), ~10 % held out by context paragraph",
+            ("en/train is missing from the kit (~25k rows): en/train (2,685) and en/validation (300) are both "
+            "derived from the official dev set (2,985 questions), ~10 % held out by context paragraph"),
         ),
         description="Cosmos QA commonsense reading comprehension",
     ),
@@ -448,8 +448,8 @@ _TASKS: tuple[Task, ...] = (
         dev_task="masakhaner2", dev_split="validation", known_splits=("train", "validation", "test"),
         stand_ins=(
             "train splits over 5,000 sentences are subsampled to 5,000 (seed 0)",
-            f"train and validation {_DECONTAMINATION}: 808 train sentences (hau 184, ibo 274, xho 225, ...) "
-            "and 45 validation sentences",
+            (f"train and validation {_DECONTAMINATION}: 808 train sentences (hau 184, ibo 274, xho 225, ...) "
+            "and 45 validation sentences"),
         ),
         description="MasakhaNER 2.0, named entities in 20 African languages",
     ),
@@ -477,8 +477,8 @@ _TASKS: tuple[Task, ...] = (
         stand_ins=(
             "orm/train and tir/train do not exist (zero-shot languages of the shared task)",
             "train splits over 5,000 tweets subsampled to 5,000 (seed 0); hau/test trimmed to 5,000 of its rows",
-            f"train and validation {_DECONTAMINATION}: 1,213 train tweets (pcm 985 of 5,000, twi 195) and 528 "
-            "validation tweets (orm 229 of 396, pcm 266): many tweets recur across the official splits",
+            (f"train and validation {_DECONTAMINATION}: 1,213 train tweets (pcm 985 of 5,000, twi 195) and 528 "
+            "validation tweets (orm 229 of 396, pcm 266): many tweets recur across the official splits"),
         ),
         description="AfriSenti (SemEval-2023 Task 12) tweet sentiment, 14 African languages",
     ),
@@ -503,10 +503,10 @@ _TASKS: tuple[Task, ...] = (
         max_length=384, train_task="afriqa", train_lang=None, train_split="train",
         dev_task="afriqa", dev_split="validation", known_splits=("train", "validation", "test"),
         stand_ins=(
-            "cross-lingual QA: the question is in the African language, the passage and answer in English "
-            "(French for fon)",
-            "rows whose answer is not a span of the passage are dropped (686 in all); swa and yor have no "
-            "validation, swa no train, wol nothing",
+            ("cross-lingual QA: the question is in the African language, the passage and answer in English "
+            "(French for fon)"),
+            ("rows whose answer is not a span of the passage are dropped (686 in all); swa and yor have no "
+            "validation, swa no train, wol nothing"),
             f"train and validation {_DECONTAMINATION}: 25 train and 18 validation questions",
         ),
         description="AfriQA gold passages (question in an African language, English/French passage)",
@@ -517,8 +517,8 @@ _TASKS: tuple[Task, ...] = (
         label_names=(), metric="mlm_loss", hub={"path": None, "config": None}, head_group="mlm",
         max_length=256, train_task="mlm", train_lang=None, train_split="train", known_splits=("train",),
         stand_ins=(
-            "sentences of UD train/dev treebank parts only (never UD test), 28 languages; ar, hi, th, tl, yo "
-            "and most low-resource XTREME languages are missing",
+            ("sentences of UD train/dev treebank parts only (never UD test), 28 languages; ar, hi, th, tl, yo "
+            "and most low-resource XTREME languages are missing"),
         ),
         description="multilingual raw text for the MLM baseline (continuing MLM during intermediate training)",
     ),

@@ -115,9 +115,7 @@ def trim_tokenizer(tokenizer, kept_ids: Sequence[int], spec: dict | None = None)
         config_path = Path(tmp, "tokenizer_config.json")
         config = json.loads(config_path.read_text())
         if "added_tokens_decoder" in config:
-            config["added_tokens_decoder"] = {
-                str(new_id[int(k)]): v for k, v in config["added_tokens_decoder"].items()
-            }
+            config["added_tokens_decoder"] = {str(new_id[int(k)]): v for k, v in config["added_tokens_decoder"].items()}
             config_path.write_text(json.dumps(config))
         return AutoTokenizer.from_pretrained(tmp)
 

@@ -424,6 +424,31 @@ class Results:
         values = [v for v in rows.drop_duplicates("run_id")["english_dev"] if v is not None and not pd.isna(v)]
         return float(np.mean(values)) if values else None
 
+    def has_predictions(self, setting: str, task: str) -> bool:
+        """Every run of (setting, task) saved per-item predictions for every language we average."""
+        for seed in self.seeds(setting, task):
+            run_path = self._run_rows(setting, task, seed)["run_path"].iloc[0]
+            if not all((Path(run_path) / "predictions" / f"{lang}.jsonl").is_file() for lang in self.languages[task]):
+                return False
+        return True
+
+    def can_bound(self, settings: Iterable[str], task: str) -> bool:
+        """An interval is possible for contrasts of these settings on `task`: >= 3 shared seeds, or predictions."""
+        settings = list(settings)
+        shared = set.intersection(*(set(self.seeds(s, task)) for s in settings)) if settings else set()
+        return len(shared) >= MIN_SEEDS_FOR_T or all(self.has_predictions(s, task) for s in settings)
+
+    def split_boundable(self, settings: Iterable[str], targets: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+        """(targets an interval can be computed on, {left-out target: why})."""
+        settings = list(settings)
+        kept, left_out = [], {}
+        for task in targets:
+            if self.can_bound(settings, task):
+                kept.append(task)
+            else:
+                left_out[task] = "fewer than 3 seeds and no per-item predictions saved, so no interval"
+        return kept, left_out
+
     def _items_for(self, run_path: str, task: str, lang: str) -> ItemScores | None:
         key = (run_path, lang)
         if key not in self._items:
@@ -584,6 +609,11 @@ def _with_baseline(res: Results, settings: Sequence[str]) -> list[str]:
     return res.common_targets([BASELINE, *settings])
 
 
+def _boundable(res: Results, settings: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Targets shared by the baseline and the settings on which intervals can be computed, and the rest."""
+    return res.split_boundable([BASELINE, *settings], _with_baseline(res, settings))
+
+
 def verdict_c1(res: Results) -> Verdict:
     """C1: SQuAD, MNLI and HellaSwag are the best intermediate tasks.
 
@@ -597,9 +627,11 @@ def verdict_c1(res: Results) -> Verdict:
     if missing:
         return _not_testable(f"no single-task run for {', '.join(missing)}; C1 needs squad, mnli and hellaswag "
                              "each as the only intermediate task")
-    targets = _with_baseline(res, singles)
+    targets, left_out = _boundable(res, singles)
     if not targets:
-        return _not_testable("no target task has runs for the baseline and every single-task setting")
+        return _not_testable("no target task has runs for the baseline and every single-task setting"
+                             + (f" with per-item predictions or 3 seeds (left out: {', '.join(left_out)})"
+                                if left_out else ""))
     table = res.average_gain_table(singles, targets)
     ranking = list(table["setting"])
     top3 = ranking[:3]
@@ -607,7 +639,7 @@ def verdict_c1(res: Results) -> Verdict:
            for s, row in table.set_index("setting").iterrows()}
     evidence = res.evidence(singles, targets)
     evidence.update(ranking=ranking, gains={s: e.as_dict() for s, e in est.items()},
-                    interval=est[C1_TASKS[0]].method)
+                    interval=est[C1_TASKS[0]].method, left_out=left_out)
     no_interval = [t for t in C1_TASKS if not est[t].has_interval]
     if no_interval:
         return _not_testable(f"no interval for {', '.join(no_interval)} (one seed and no per-item predictions)",
@@ -646,9 +678,11 @@ def verdict_c2(res: Results) -> Verdict:
     if not singles:
         return _not_testable("no single-task run to compare the multi-task setting with")
     settings = [*singles, *[m for m in multis]]
-    targets = _with_baseline(res, settings)
+    targets, left_out = _boundable(res, settings)
     if not targets:
-        return _not_testable("no target task has runs for the baseline, the multi-task and every single-task setting")
+        return _not_testable("no target task has runs for the baseline, the multi-task and every single-task setting"
+                             + (f" with per-item predictions or 3 seeds (left out: {', '.join(left_out)})"
+                                if left_out else ""))
     table = res.average_gain_table(settings, targets)
     row = table.set_index("setting").loc[multi]
     est = Estimate(row["value"], row["lo"], row["hi"], row["method"], int(row["n_seeds"]))
@@ -656,7 +690,7 @@ def verdict_c2(res: Results) -> Verdict:
     evidence = res.evidence(settings, targets)
     evidence.update(multi_task=multi, multi_tasks=multi.split("+"), ranking=list(table["setting"]),
                     gains={r["setting"]: {k: r[k] for k in ("value", "lo", "hi", "method")}
-                           for _, r in table.iterrows()}, interval=est.method)
+                           for _, r in table.iterrows()}, interval=est.method, left_out=left_out)
     if not est.has_interval:
         return _not_testable(f"no interval for the multi-task gain ({est.method})", evidence)
     best = table.iloc[0]
@@ -775,15 +809,26 @@ def verdict_c5(res: Results) -> Verdict:
     settings = english_settings(res)
     if not settings:
         return _not_testable("no intermediate-task run in these results")
-    targets = [t for t in res.tasks if res.has(BASELINE, t) and any(res.has(s, t) for s in settings)]
+    targets, left_out = [], {}
+    for task in res.tasks:
+        candidates = [s for s in settings if res.has(s, task)]
+        if not res.has(BASELINE, task) or not candidates:
+            continue
+        if any(res.english_dev(s, task) is None for s in candidates):
+            left_out[task] = "no English validation score to pick a model by (not trained, e.g. retrieval)"
+        elif not res.can_bound([BASELINE, *candidates], task):
+            left_out[task] = "fewer than 3 seeds and no per-item predictions saved, so no interval"
+        else:
+            targets.append(task)
     if not targets:
-        return _not_testable("no target has both a baseline and an intermediate run")
+        return _not_testable("no target has a baseline and intermediate runs with English validation scores"
+                             + (f" (left out: {', '.join(left_out)})" if left_out else ""), {"left_out": left_out})
     chosen, rule = best_per_target(res, settings, targets)
     k = len(targets)
     terms = [Term(1.0 / k, chosen[t], t) for t in targets] + [Term(-1.0 / k, BASELINE, t) for t in targets]
     est = res.contrast(terms)
     evidence = res.evidence(sorted(set(chosen.values())), targets)
-    evidence.update(chosen=chosen, selection=rule, gain=est.as_dict(), interval=est.method,
+    evidence.update(chosen=chosen, selection=rule, gain=est.as_dict(), interval=est.method, left_out=left_out,
                     per_target={t: res.gain(chosen[t], t).as_dict() for t in targets})
     if not est.has_interval:
         return _not_testable(f"no interval for the best-per-target gain ({est.method})", evidence)

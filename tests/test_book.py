@@ -1,0 +1,208 @@
+"""The book's pages build with warnings as errors over an executed claims notebook.
+
+Robust and fast: no training. Fake result folders in the documented layout (a laptop-like grid with
+real per-item predictions) go into a tmp dir; the runner writes its run index over them; the claims
+notebook template runs through papermill against them; a minimal tmp book made of this repo's
+`_config.yml`, its own pages (intro, method, claims, deviations, paper scale, teaching) and that
+notebook is built with `jupyter-book build -W -n`. Pages of other chapters are not part of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xtl import metrics
+from xtl.paths import repo_root
+
+PROFILE = "laptop"
+REPO = repo_root()
+BIN = Path(sys.executable).parent
+PAGES = ["book/intro.md", "book/method.md", "book/deviations.md", "book/paper_scale.md", "book/teaching.ipynb",
+         *[f"book/claims/c{i}.md" for i in range(1, 7)]]
+GLUE_KEYS_ON_PAGES = ["c1_verdict", "c1_fig", "c1_ours_mnli_gain", "c6_verdict", "profile_wall", "verdict_table"]
+
+# Fake quality: gain (points) of each setting over the baseline per target; languages and item counts.
+SETTINGS = {"baseline": [], "mnli": ["mnli"], "squad": ["squad"], "hellaswag": ["hellaswag"],
+            "multi": ["mnli", "squad", "hellaswag", "commonsenseqa", "sst2", "qqp"]}
+GAIN = {"xnli": {"baseline": 0, "mnli": 8, "squad": 3, "hellaswag": 1, "multi": 6, "mnli_mlm": 5,
+                 "xnli_translated": 4},
+        "panx": {"baseline": 0, "mnli": 2, "squad": 5, "hellaswag": -2, "multi": 4, "mnli_mlm": 1,
+                 "xnli_translated": 0},
+        "tatoeba": {"baseline": 0, "mnli": -6, "squad": -3, "hellaswag": -1, "multi": -8}}
+BASE = {"xnli": 55.0, "panx": 45.0, "tatoeba": 80.0}
+LANGS = {"xnli": ["en", "de", "fr", "sw"], "panx": ["en", "de", "zh"], "tatoeba": ["deu", "cmn"]}
+ITEMS = 150
+
+
+def _config(setting: str, inter_tasks: list[str], section: str, task: str, mlm_share: float = 0.0) -> dict:
+    train = {"learning_rate": 3e-5, "batch_size": 16, "epochs": 1.0, "freeze_word_embeddings": True}
+    config = {"model": "me5-small", "seed": 0,
+              "intermediate": {"tasks": inter_tasks, "train_limit": 1000, "dev_limit": 100, "max_length": 128,
+                               "mlm_share": mlm_share, "train": dict(train)}}
+    if section == "target":
+        config["target"] = {"task": task, "train_limit": 1000, "dev_limit": 100, "eval_limit": ITEMS,
+                            "max_length": 128, "languages": LANGS[task], "train": dict(train),
+                            "eval_batch_size": 64}
+    elif section == "retrieval":
+        config["retrieval"] = {"task": task, "languages": LANGS[task], "limit": ITEMS, "layer": 7,
+                               "max_length": 64, "prefix": ""}
+    return config
+
+
+def _write(folder: Path, name: str, payload) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(payload, indent=1))
+
+
+def _predictions(task: str, lang: str, quality: float, rng_seed: int) -> tuple[list[dict], dict[str, float]]:
+    """Items right with probability `quality`, nested across settings (the same uniform draws): paired runs."""
+    rng = np.random.default_rng(rng_seed)
+    if task == "panx":
+        tags = ["O", "B-PER", "I-PER", "O", "B-LOC", "O"]
+        lines = []
+        for _ in range(ITEMS):
+            draws = rng.random(len(tags))
+            pred = [t if u < quality else ("O" if t != "O" else "B-ORG") for t, u in zip(tags, draws)]
+            lines.append({"gold": tags, "prediction": pred})
+        return lines, metrics.tagging_f1([x["gold"] for x in lines], [x["prediction"] for x in lines])
+    draws = rng.random(ITEMS)
+    gold = rng.integers(0, 3, ITEMS)
+    lines = [{"gold": int(g), "prediction": int(g) if u < quality else int((g + 1) % 3)} for g, u in zip(gold, draws)]
+    return lines, {"accuracy": metrics.accuracy([x["prediction"] for x in lines], [x["gold"] for x in lines])}
+
+
+def _report(examples: int, seconds: float) -> dict:
+    return {"steps": examples // 16, "examples": examples, "tokens": examples * 52, "wall_s": seconds,
+            "examples_per_s": examples / seconds, "tokens_per_s": examples * 52 / seconds, "best_dev": 70.0}
+
+
+def make_fake_profile(results: Path, runs: Path, profile: str = PROFILE) -> None:
+    """Result folders (laptop-like grid, one seed) and the runner's manifest of executed notebooks."""
+    manifest = {}
+    grid = [("target", s, SETTINGS[s], t, 0.0) for s in SETTINGS for t in ("panx", "xnli")]
+    grid += [("retrieval", s, SETTINGS[s], "tatoeba", 0.0) for s in SETTINGS]
+    grid += [("baseline_mlm", "mnli_mlm", ["mnli"], t, 0.5) for t in ("panx", "xnli")]
+    grid += [("baseline_translated", "xnli_translated", ["xnli-translated"], t, 0.0) for t in ("panx", "xnli")]
+    for experiment, setting, inter_tasks, task, mlm_share in grid:
+        section = "retrieval" if experiment == "retrieval" else "target"
+        config = _config(setting, inter_tasks, section, task, mlm_share)
+        run_id = f"{task}-{setting}-me5-small-s0-0123456789"
+        folder = results / profile / experiment / run_id
+        per_language = {}
+        for k, lang in enumerate(LANGS[task]):
+            quality = (BASE[task] + GAIN[task][setting] - 8 * k) / 100
+            lines, scores = _predictions(task, lang, quality, rng_seed=1000 * k + len(task))
+            per_language[lang] = scores
+            if section == "target":
+                (folder / "predictions").mkdir(parents=True, exist_ok=True)
+                (folder / "predictions" / f"{lang}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+        metric = "accuracy" if task != "panx" else "f1"
+        average = {metric: float(np.mean([s[metric] for s in per_language.values()]))}
+        payload = {"task": task, "metric": metric, "per_language": per_language, "average": average,
+                   "split_per_language": {lang: "test" for lang in LANGS[task]}, "wall_s": 40.0}
+        if section == "target":
+            payload.update(english_dev=70.0 + GAIN[task][setting], train=_report(1000, 55.0))
+        _write(folder, "metrics.json", payload)
+        _write(folder, "config.json", config)
+        _write(folder, "env.json", {"device": "cpu (2 cores, torch threads 2)", "wall_s": 40.0})
+        name = f"{setting}-{task}-s0"
+        manifest[f"{experiment}/{name}"] = {
+            "experiment": experiment, "name": name, "kind": section, "cells": {},
+            "notebook": f"{experiment}/{name}.ipynb", "results": f"{profile}/{experiment}/{run_id}",
+            "notebook_wall_s": 60.0, "estimate_s": 50.0, "config": config}
+        _fake_notebook(runs / profile / experiment / f"{name}.ipynb", f"{experiment}: {name}")
+    for setting in ("mnli", "squad"):  # phase-2 records: a training report, no languages
+        folder = results / profile / "intermediate" / f"{setting}-s0-abcdef0123"
+        _write(folder, "config.json", _config(setting, SETTINGS[setting], "intermediate", ""))
+        _write(folder, "metrics.json", {"task": SETTINGS[setting], "english_dev": 70.0, "train": _report(1000, 80.0)})
+        _write(folder, "env.json", {"device": "cpu (2 cores, torch threads 2)", "wall_s": 85.0})
+    _write(runs / profile, "runs.json", manifest)
+
+
+def _fake_notebook(path: Path, title: str) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}\n\nA stand-in for an executed run notebook.")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def _toc(profile: str) -> str:
+    claims = "\n".join(f"  - file: book/claims/c{i}" for i in range(1, 7))
+    return f"""format: jb-book
+root: book/intro
+parts:
+- caption: The paper's claims
+  chapters:
+  - file: book/method
+{claims}
+- caption: What differs, what it costs
+  chapters:
+  - file: book/deviations
+  - file: book/paper_scale
+- caption: Try it yourself
+  chapters:
+  - file: book/teaching
+- caption: Evidence
+  chapters:
+  - file: book/claims/claims
+  - file: book/runs/{profile}/index
+    sections:
+    - glob: book/runs/{profile}/*/*
+"""
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    missing = [p for p in PAGES + ["_config.yml", "_toc.yml", "notebooks/claims.ipynb"] if not (REPO / p).is_file()]
+    assert not missing, f"book files missing: {missing}"
+    root = tmp_path_factory.mktemp("book")
+    results, runs = root / "results", root / "book" / "runs"
+    make_fake_profile(results, runs)
+    env = {**os.environ, "XTL_RESULTS": str(results), "XTL_BOOK_RUNS": str(runs)}
+    index = subprocess.run([sys.executable, "-c", f"from xtl import runner; runner.write_book_index('{PROFILE}')"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert index.returncode == 0, index.stderr
+    for page in PAGES:
+        (root / page).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / page, root / page)
+    shutil.copy(REPO / "_config.yml", root / "_config.yml")
+    (root / "_toc.yml").write_text(_toc(PROFILE))
+    executed = subprocess.run(
+        [str(BIN / "papermill"), str(REPO / "notebooks" / "claims.ipynb"), str(root / "book/claims/claims.ipynb"),
+         "-p", "profile", PROFILE, "-p", "results_root", str(results), "-p", "runs_root", str(runs),
+         "-p", "n_boot", "300", "--cwd", str(REPO), "-k", "python3"],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert executed.returncode == 0, executed.stderr[-3000:]
+    build = subprocess.run([str(BIN / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"],
+                           env=env, capture_output=True, text=True, timeout=300)
+    return root, build
+
+
+def test_book_builds_with_warnings_as_errors(built_book):
+    root, build = built_book
+    assert build.returncode == 0, (build.stdout + build.stderr)[-4000:]
+    assert (root / "_build/html/book/claims/c1.html").is_file()
+
+
+def test_claim_pages_paste_glued_results(built_book):
+    root, build = built_book
+    html = (root / "_build/html/book/claims/c1.html").read_text()
+    assert any(v in html for v in ("reproduced", "not reproduced", "not testable with the data at hand"))
+    assert "<img" in html  # the glued seaborn figure
+    image = html.split('<img', 1)[1].split('src="', 1)[1].split('"', 1)[0]
+    assert (root / "_build/html/book/claims" / image).resolve().is_file(), image
+    c6 = (root / "_build/html/book/claims/c6.html").read_text()
+    assert "points" in c6  # the glued plain-minus-MLM difference
+    intro = (root / "_build/html/book/intro.html").read_text()
+    assert "laptop" in intro and "<table" in intro

@@ -1,0 +1,116 @@
+"""The notebook templates: clean in git, and every one of them runs under papermill (smoke profile).
+
+The smoke profile (tiny-random, a few dozen real rows) executes every template through the real
+runner into tmp_path; nbval then re-runs the executed notebooks in lax mode (only errors fail).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from xtl import results, runner
+from xtl.paths import cache_root, repo_root
+
+NOTEBOOKS = sorted((repo_root() / "notebooks").glob("*.ipynb"))
+# the grid's templates (claims.ipynb and other pages in notebooks/ are executed by their own owners)
+TEMPLATES = sorted({repo_root() / e["template"] for e in runner.load_grid()["experiments"].values()})
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_template_is_clean(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    with_outputs = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not with_outputs, f"{path.name}: cells {with_outputs} have outputs; clear them before committing"
+    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0].cell_type == "code", f"{path.name}: tag exactly one code cell 'parameters'"
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    assert notebook.metadata["kernelspec"]["language"] == "python"
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_template_explains_itself_and_calls_only_xtl(path):
+    notebook = nbformat.read(path, as_version=4)
+    intro = notebook.cells[0]
+    assert intro.cell_type == "markdown" and intro.source.startswith("# ")
+    assert "xtl run --profile" in intro.source and "papermill notebooks/" in intro.source
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    for forbidden in ("import torch", ".backward(", "optimizer", "from transformers"):
+        assert forbidden not in code, f"{path.name} holds training code ({forbidden}); move it into xtl"
+    declared = runner.template_parameters(path)
+    assert {"model", "seed", "intermediate_tasks"} <= set(declared)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """Run the smoke profile for real, with results, notebooks and phase-2 checkpoints in tmp."""
+    tmp = tmp_path_factory.mktemp("smoke")
+    cache = tmp / "cache"  # fresh checkpoints, but the built models and wheels of the real cache
+    cache.mkdir()
+    for entry in cache_root().iterdir():
+        if entry.name not in ("checkpoints", "runner"):
+            (cache / entry.name).symlink_to(entry)
+    env = {"XTL_RESULTS": str(tmp / "results"), runner.BOOK_RUNS_ENV: str(tmp / "book"), "XTL_CACHE": str(cache)}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        out = io.StringIO()
+        planned = runner.run_profile("smoke", out=out)
+        yield {"tmp": tmp, "env": env, "planned": planned, "log": out.getvalue()}
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.mark.slow
+def test_smoke_runs_every_template(smoke):
+    planned = smoke["planned"]
+    assert all(run.is_finished() for run in planned), smoke["log"]
+    assert {run.template.name for run in planned} == {p.name for p in TEMPLATES}
+    for run in planned:
+        notebook = nbformat.read(run.notebook, as_version=4)
+        injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert len(injected) == 1 and "intermediate_tasks" in injected[0].source
+        errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        assert not errors
+    assert "done in" in smoke["log"] and "left" in smoke["log"]
+
+
+@pytest.mark.slow
+def test_smoke_results_and_index(smoke):
+    frame = results.load("smoke", root=smoke["tmp"] / "results")
+    assert set(frame["target"]) == {"panx", "xquad", "tatoeba", "bucc2018", "xnli"}
+    assert set(frame["intermediate"]) == {"baseline", "multi", "mnli+mlm", "xnli-translated"}
+    assert frame["value"].between(0, 100).all()
+    averages = results.gains(results.run_averages(frame))
+    assert len(averages) == 6 and (averages.loc[averages["intermediate"] == "baseline", "gain"] == 0).all()
+    index = (smoke["tmp"] / "book" / "smoke" / "index.md").read_text()
+    assert index.count("[notebook](") == len(smoke["planned"])
+
+
+@pytest.mark.slow
+def test_smoke_resume_executes_nothing(smoke):
+    calls = []
+    runner.run_profile("smoke", executor=lambda *args: calls.append(args), out=io.StringIO())
+    assert calls == []
+
+
+@pytest.mark.slow
+def test_nbval_lax_over_executed_notebooks(smoke):
+    executed = [str(run.notebook) for run in smoke["planned"]]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
+               "--rootdir", str(smoke["tmp"]), *executed]
+    done = subprocess.run(command, cwd=repo_root(), env={**os.environ, **smoke["env"]}, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert f"{len(executed)} passed" in done.stdout or "passed" in done.stdout.splitlines()[-1]
