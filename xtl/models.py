@@ -161,7 +161,7 @@ def _keep_first_layers(encoder, layers: int) -> None:
 
 def _me5_small(shared_tokenizer: bool = False):
     if os.environ.get("XTL_HUB") == "1":
-        return _from_hub(ME5_HUB_ID, "me5-small")
+        return _from_hub(ME5_HUB_ID, "me5-small", "unset XTL_HUB to build me5-small offline")
     try:
         folder = e5_weights.me5_small_folder()
     except XtlError:
@@ -191,7 +191,7 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
     return True
 
 
-def _from_hub(hub_id: str, name: str):
+def _from_hub(hub_id: str, name: str, fallback: str = "use me5-small"):
     """Tokenizer + base model from the hub (or the local HF cache, which works offline)."""
     from transformers import AutoModel, AutoTokenizer
 
@@ -209,8 +209,7 @@ def _from_hub(hub_id: str, name: str):
         pass
     if not _hub_reachable():
         raise XtlError(
-            f"model '{name}' needs the Hugging Face hub ('{hub_id}'), which cannot be reached; "
-            "run online or use me5-small"
+            f"model '{name}' needs the Hugging Face hub ('{hub_id}'), which cannot be reached; run online or {fallback}"
         )
     try:
         return fetch(local_only=False)
@@ -218,5 +217,5 @@ def _from_hub(hub_id: str, name: str):
         reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
         raise XtlError(
             f"could not load '{hub_id}' from the Hugging Face hub ({reason}); "
-            "check the model id and your network, or use me5-small"
+            f"check the model id and your network, or {fallback}"
         ) from None
