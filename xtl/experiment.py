@@ -38,7 +38,7 @@ DEFAULT_TRAIN = {"learning_rate": 2e-5, "batch_size": 16, "epochs": 1.0, "max_st
                  "freeze_word_embeddings": False, "sampling": "proportional", "temperature": 2.0, "cap": 20000,
                  "mixed_precision": "auto", "max_grad_norm": 1.0, "mlm_probability": 0.15}
 DEFAULT_INTERMEDIATE = {"tasks": [], "train_limit": 2000, "dev_limit": 200, "max_length": 128,
-                        "mlm_share": 0.0, "train": {}}
+                        "mlm_share": 0.0, "task_limits": {}, "train": {}}
 DEFAULT_TARGET = {"task": "panx", "train_limit": 2000, "dev_limit": 200, "eval_limit": 200,
                   "max_length": 128, "languages": None, "train": {}, "eval_batch_size": 64}
 DEFAULT_RETRIEVAL = {"task": "tatoeba", "languages": None, "limit": 200, "layer": None, "max_length": 128,
@@ -69,8 +69,10 @@ def resolve_intermediate(config: dict[str, Any]) -> dict[str, Any]:
     inter = _merge(DEFAULT_INTERMEDIATE, config.get("intermediate"), "intermediate")
     inter["tasks"] = list(inter["tasks"])
     for name in inter["tasks"]:
-        if name != TRANSLATED_NLI:
-            tasks.get(name)
+        _intermediate_source(name)  # validates task and language
+    unknown = sorted(set(inter["task_limits"]) - set(inter["tasks"]))
+    if unknown:
+        raise XtlError(f"task_limits names {', '.join(unknown)}, which is not in intermediate.tasks")
     inter["train"] = _resolve_train(inter["train"], "intermediate")
     models.resolve(base["model"])
     return {**base, "intermediate": inter}
@@ -141,9 +143,9 @@ def evaluate_rows(model: MultiHeadModel, head: str, task: tasks.Task, lang: str,
     return scoring.score(task, lang, rows, predictions), predictions
 
 
-def _dev_scorer(head: str, task: tasks.Task, rows, tokenizer, max_length: int):
+def _dev_scorer(head: str, task: tasks.Task, rows, tokenizer, max_length: int, lang: str = "en"):
     def score(model: MultiHeadModel) -> float:
-        metrics, _ = evaluate_rows(model, head, task, "en", rows, tokenizer, max_length)
+        metrics, _ = evaluate_rows(model, head, task, lang, rows, tokenizer, max_length)
         return metrics[scoring.main_metric(task)]
     return score
 
@@ -154,24 +156,43 @@ def _device() -> torch.device:
 
 # ----------------------------------------------------------------------------------- phase 2
 
+def _intermediate_source(name: str) -> tuple[tasks.Task, str | None]:
+    """'mnli' -> (mnli, English); 'masakhaner2:hau' -> (masakhaner2, Hausa): any language's training data."""
+    if name == TRANSLATED_NLI:
+        return tasks.get("xnli"), None
+    task_name, _, lang = name.partition(":")
+    task = tasks.get(task_name)
+    if lang:
+        if lang not in task.languages:
+            raise XtlError(f"task {task.name} has no language {lang!r}; choose from {', '.join(task.languages)}")
+        return task, lang
+    if task.train_lang is None:
+        raise XtlError(f"task {task.name} has no English training data; name a language, e.g. "
+                       f"'{task.name}:{task.languages[0]}'")
+    return task, task.train_lang
+
+
 def _intermediate_training_tasks(inter: dict[str, Any], seed: int, tokenizer) -> tuple[list[TrainTask], dict[str, HeadSpec], dict]:
     """Features per intermediate task (and the MLM stream), with their heads and English-dev scorers."""
     train_tasks, specs, sizes = [], {}, {}
     for name in inter["tasks"]:
+        task, lang = _intermediate_source(name)
+        limit = inter["task_limits"].get(name, inter["train_limit"])
         if name == TRANSLATED_NLI:
-            task = tasks.get("xnli")
-            langs = [lang for lang in data.eval_languages("xnli") if lang != "en"]
-            per_lang = max(1, inter["train_limit"] // len(langs))
-            rows = [r for lang in langs for r in _rows("xnli", lang, "validation", per_lang, seed)]
+            langs = [x for x in data.eval_languages("xnli") if x != "en"]
+            per_lang = max(1, limit // len(langs))
+            rows = [r for x in langs for r in _rows("xnli", x, "validation", per_lang, seed)]
             dev_rows = _rows("mnli", "en", tasks.get("mnli").dev_split, inter["dev_limit"], seed)
-        else:
-            task = tasks.get(name)
-            rows = _rows(task.train_task or task.name, task.train_lang, task.train_split, inter["train_limit"], seed)
-            dev_rows = _rows(task.dev_task or task.name, "en", task.dev_split, inter["dev_limit"], seed)
+        elif lang == task.train_lang:
+            rows = _rows(task.train_task or task.name, lang, task.train_split, limit, seed)
+            dev_rows = _rows(task.dev_task or task.name, lang, task.dev_split, inter["dev_limit"], seed)
+        else:  # a non-English training language: its own train and validation splits
+            rows = _rows(task.name, lang, "train", limit, seed)
+            dev_rows = _rows(task.name, lang, "validation", inter["dev_limit"], seed)
         head = _head_name(task)
         specs[head] = _head_spec(task)
         feats = _features(task, rows, tokenizer, inter["max_length"], train_mode=True)
-        scorer = _dev_scorer(head, task, dev_rows, tokenizer, inter["max_length"])
+        scorer = _dev_scorer(head, task, dev_rows, tokenizer, inter["max_length"], lang or "en")
         train_tasks.append(TrainTask(head, feats, scorer))
         sizes[name] = len(rows)
     if inter["mlm_share"] > 0:
