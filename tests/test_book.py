@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,6 @@ REPO = repo_root()
 BIN = Path(sys.executable).parent
 PAGES = ["book/intro.md", "book/method.md", "book/deviations.md", "book/paper_scale.md", "book/teaching.ipynb",
          *[f"book/claims/c{i}.md" for i in range(1, 7)]]
-GLUE_KEYS_ON_PAGES = ["c1_verdict", "c1_fig", "c1_ours_mnli_gain", "c6_verdict", "profile_wall", "verdict_table"]
 
 # Fake quality: gain (points) of each setting over the baseline per target; languages and item counts.
 SETTINGS = {"baseline": [], "mnli": ["mnli"], "squad": ["squad"], "hellaswag": ["hellaswag"],
@@ -164,28 +164,30 @@ parts:
 
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory):
-    missing = [p for p in PAGES + ["_config.yml", "_toc.yml", "notebooks/claims.ipynb"] if not (REPO / p).is_file()]
+    missing = [p for p in PAGES + ["_config.yml", "_toc.yml", "_static/xtl.css", "notebooks/claims.ipynb"]
+               if not (REPO / p).is_file()]
     assert not missing, f"book files missing: {missing}"
     root = tmp_path_factory.mktemp("book")
     results, runs = root / "results", root / "book" / "runs"
     make_fake_profile(results, runs)
     env = {**os.environ, "XTL_RESULTS": str(results), "XTL_BOOK_RUNS": str(runs)}
     index = subprocess.run([sys.executable, "-c", f"from xtl import runner; runner.write_book_index('{PROFILE}')"],
-                           env=env, capture_output=True, text=True, timeout=120)
+                           check=False, env=env, capture_output=True, text=True, timeout=120)
     assert index.returncode == 0, index.stderr
     for page in PAGES:
         (root / page).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / page, root / page)
     shutil.copy(REPO / "_config.yml", root / "_config.yml")
+    shutil.copytree(REPO / "_static", root / "_static")
     (root / "_toc.yml").write_text(_toc(PROFILE))
     executed = subprocess.run(
         [str(BIN / "papermill"), str(REPO / "notebooks" / "claims.ipynb"), str(root / "book/claims/claims.ipynb"),
          "-p", "profile", PROFILE, "-p", "results_root", str(results), "-p", "runs_root", str(runs),
          "-p", "n_boot", "300", "--cwd", str(REPO), "-k", "python3"],
-        env=env, capture_output=True, text=True, timeout=300)
+        check=False, env=env, capture_output=True, text=True, timeout=300)
     assert executed.returncode == 0, executed.stderr[-3000:]
     build = subprocess.run([str(BIN / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"],
-                           env=env, capture_output=True, text=True, timeout=300)
+                           check=False, env=env, capture_output=True, text=True, timeout=300)
     return root, build
 
 
@@ -196,7 +198,7 @@ def test_book_builds_with_warnings_as_errors(built_book):
 
 
 def test_claim_pages_paste_glued_results(built_book):
-    root, build = built_book
+    root, _ = built_book
     html = (root / "_build/html/book/claims/c1.html").read_text()
     assert any(v in html for v in ("reproduced", "not reproduced", "not testable with the data at hand"))
     assert "<img" in html  # the glued seaborn figure
@@ -206,3 +208,24 @@ def test_claim_pages_paste_glued_results(built_book):
     assert "points" in c6  # the glued plain-minus-MLM difference
     intro = (root / "_build/html/book/intro.html").read_text()
     assert "laptop" in intro and "<table" in intro
+
+
+def _glued_keys(notebook: Path) -> set[str]:
+    nb = json.loads(notebook.read_text())
+    return {output.get("metadata", {}).get("scrapbook", {}).get("name") for cell in nb["cells"]
+            for output in cell.get("outputs", [])} - {None}
+
+
+def test_every_key_a_page_pastes_is_glued_by_the_claims_notebook(built_book):
+    root, _ = built_book
+    glued = _glued_keys(root / "book/claims/claims.ipynb")
+    pasted = set()
+    for page in PAGES:
+        if page.endswith(".md"):
+            text = (REPO / page).read_text()
+            pasted |= set(re.findall(r"claims\.ipynb::([a-z0-9_]+)", text))
+            pasted |= set(re.findall(r"\{glue:any\} ([a-z0-9_]+)\n:doc: [./a-z]*claims\.ipynb", text))
+    assert pasted, "no glue references found on the pages"
+    assert not pasted - glued, f"pasted but never glued: {sorted(pasted - glued)}"
+    for key in ("c1_verdict", "c1_fig", "c1_ours_mnli_gain", "c6_verdict", "profile_wall", "verdict_table"):
+        assert key in pasted

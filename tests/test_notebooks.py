@@ -10,7 +10,6 @@ import io
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -110,7 +109,7 @@ def test_nbval_lax_over_executed_notebooks(smoke):
     executed = [str(run.notebook) for run in smoke["planned"]]
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
                "--rootdir", str(smoke["tmp"]), *executed]
-    done = subprocess.run(command, cwd=repo_root(), env={**os.environ, **smoke["env"]}, capture_output=True,
+    done = subprocess.run(command, check=False, cwd=repo_root(), env={**os.environ, **smoke["env"]}, capture_output=True,
                           text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert f"{len(executed)} passed" in done.stdout or "passed" in done.stdout.splitlines()[-1]

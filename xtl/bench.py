@@ -36,6 +36,7 @@ import statistics
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -240,6 +241,13 @@ def _sync() -> None:
         torch.cuda.synchronize()
 
 
+def _fresh_accelerate_state() -> None:
+    """Let the next run choose its own mixed precision (accelerate keeps one per process otherwise)."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state()
+
+
 def xtl_config(work: Workload, precision: str, freeze_word_embeddings: bool, **extra: Any) -> TrainConfig:
     """The xtl side's TrainConfig: the Trainer's hyper-parameters (no warm-up, no weight decay)."""
     return TrainConfig(learning_rate=work.learning_rate, batch_size=work.batch_size, max_steps=work.steps,
@@ -256,6 +264,7 @@ def xtl_padded_tokens(work: Workload) -> int:
 
 def run_xtl(work: Workload, side: str, repeat: int, config: TrainConfig) -> Run:
     model = work.fresh_model()
+    _fresh_accelerate_state()
     _sync()
     with PeakMemory(_device()) as memory:
         start = time.perf_counter()
@@ -318,9 +327,11 @@ def run_trainer(work: Workload, repeat: int, precision: str) -> Run:
     items = [{"input_ids": item["input_ids"], "labels": item["labels"]} for item in work.features.items]
     collator = _CountingCollator(work.tokenizer)
     model = work.fresh_model()
+    _fresh_accelerate_state()
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
-    try:
+    try, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pin_memory.*")  # the Trainer's default, moot on CPU
         with tempfile.TemporaryDirectory() as output_dir:
             trainer = Trainer(model=_ForTrainer(model), args=trainer_arguments(work, precision, output_dir),
                               train_dataset=items, data_collator=collator)
@@ -354,28 +365,35 @@ def _final_loss(model: MultiHeadModel, work: Workload) -> float:
 
 
 def sides_for(device: torch.device) -> dict[str, Callable[[Workload, int, str], Run]]:
-    """The sides run on this device, in run order; 'trainer' and 'xtl' always, others where they teach."""
-    sides: dict[str, Callable[[Workload, int, str], Run]] = {
+    """Every side this device can run, by name; `default_sides` says which run unless asked."""
+    frozen = device.type == "cpu"  # the laptop profile freezes the word embeddings on CPU
+    return {
         "trainer": lambda w, r, p: run_trainer(w, r, p),
-        "xtl": lambda w, r, p: run_xtl(w, "xtl", r, xtl_config(w, p, freeze_word_embeddings=device.type == "cpu")),
+        "xtl": lambda w, r, p: run_xtl(w, "xtl", r, xtl_config(w, p, frozen)),
+        "xtl-all-params": lambda w, r, p: run_xtl(w, "xtl-all-params", r, xtl_config(w, p, False)),
+        "xtl-bf16": lambda w, r, p: run_xtl(w, "xtl-bf16", r, xtl_config(w, "bf16", frozen)),
+        "xtl-compile": lambda w, r, p: run_xtl(w, "xtl-compile", r, xtl_config(w, p, frozen, compile=True)),
     }
-    if device.type == "cpu":
-        sides["xtl-all-params"] = lambda w, r, p: run_xtl(w, "xtl-all-params", r, xtl_config(w, p, False))
-    else:
-        sides["xtl-compile"] = lambda w, r, p: run_xtl(w, "xtl-compile", r, xtl_config(w, p, False, compile=True))
-    return sides
+
+
+def default_sides(device: torch.device) -> list[str]:
+    """CPU: the Trainer, xtl as the laptop profile runs it, and xtl on the Trainer's exact maths.
+
+    GPU: xtl is already on the Trainer's maths (bf16 both, nothing frozen); add torch.compile.
+    """
+    return ["trainer", "xtl", "xtl-all-params"] if device.type == "cpu" else ["trainer", "xtl", "xtl-compile"]
 
 
 def bench_workload(work: Workload, repeats: int, precision: str, only: list[str] | None = None,
                    warmup_steps: int = 2, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every side `repeats` times, interleaved (trainer, xtl, ..., trainer, xtl, ...) after a short warm-up."""
     device = _device()
-    sides = sides_for(device)
-    if only:
-        unknown = sorted(set(only) - set(sides))
-        if unknown:
-            raise XtlError(f"unknown bench side(s) {', '.join(unknown)}; known here: {', '.join(sides)}")
-        sides = {name: run for name, run in sides.items() if name in only or name in ("trainer", "xtl")}
+    every = sides_for(device)
+    wanted = ["trainer", "xtl", *[name for name in (only or default_sides(device)) if name not in ("trainer", "xtl")]]
+    unknown = sorted(set(wanted) - set(every))
+    if unknown:
+        raise XtlError(f"unknown bench side(s) {', '.join(unknown)}; known: {', '.join(every)}")
+    sides = {name: every[name] for name in wanted}
     if warmup_steps:  # first-call costs (kernel selection, lazy init, page faults) fall outside the timings
         short = copy.copy(work)
         short.steps = min(warmup_steps, work.steps)
@@ -400,7 +418,7 @@ def bench_workload(work: Workload, repeats: int, precision: str, only: list[str]
                 + (f"  MFU {result.mfu:.1%}" if result.mfu is not None else ""))
     summary = {name: _median(runs, name) for name in sides}
     speedup = summary["xtl"]["examples_per_s"] / summary["trainer"]["examples_per_s"]
-    same_math = ("xtl-all-params" if "xtl-all-params" in summary else "xtl")
+    same_math = "xtl-all-params" if device.type == "cpu" else "xtl"  # xtl trained exactly as the Trainer
     config = work.encoder.config
     return {
         "model": work.model, "task": f"{TASK} en train (pairs)", "steps": work.steps, "batch_size": work.batch_size,
@@ -412,7 +430,8 @@ def bench_workload(work: Workload, repeats: int, precision: str, only: list[str]
         "flops_formula": "sum over sequences of 6*N*t + 12*L*d*t^2 (t = non-pad tokens)",
         "peak_bf16_flops": peak, "runs": [vars(r) for r in runs], "summary": summary,
         "speedup": speedup,
-        "speedup_same_math": summary[same_math]["examples_per_s"] / summary["trainer"]["examples_per_s"],
+        "speedup_same_math": (summary[same_math]["examples_per_s"] / summary["trainer"]["examples_per_s"]
+                              if same_math in summary else None),
     }
 
 
@@ -584,7 +603,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--precision", default="auto", choices=["auto", "no", "bf16"])
-    parser.add_argument("--only", nargs="*", default=None, help="extra sides to run besides trainer and xtl")
+    parser.add_argument("--only", nargs="*", default=None, help="sides besides trainer and xtl (default: xtl-all-params on CPU, xtl-compile on GPU); "
+                        "also xtl-bf16")
     parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/<device>.json)")
     parser.add_argument("--bundle", default=None, help="read the work from a prepared bundle (GPU machines)")
     parser.add_argument("--prepare-bundle", default=None, metavar="FOLDER", help="write a bundle and exit")

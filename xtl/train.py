@@ -49,6 +49,7 @@ class TrainConfig:
     mixed_precision: str = "auto"  # auto (bf16 on GPU, fp32 on CPU) | no | bf16 | fp16
     freeze_word_embeddings: bool = False
     mlm_probability: float = 0.15
+    compile: bool = False  # torch.compile the training forward: pays on long GPU runs, not on CPU (benchmarks/)
 
     def __post_init__(self) -> None:
         if self.sampling not in ("proportional", "temperature", "capped", "uniform"):
@@ -183,11 +184,15 @@ def train(model: MultiHeadModel, tasks: list[TrainTask], config: TrainConfig, to
     for name, param in model.named_parameters():
         if param.requires_grad:
             (no_decay if param.ndim == 1 else decay).append(param)
+    # one fused kernel per step instead of a loop over every tensor (15x faster on CPU for me5-small)
+    fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in decay + no_decay)
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=config.learning_rate)
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=config.learning_rate, fused=fused)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
     model, optimizer, scheduler, *loaders = accelerator.prepare(model, optimizer, scheduler, *loaders)
     core = accelerator.unwrap_model(model)
+    if config.compile:  # only the training calls; evaluation through `core` stays eager
+        model = torch.compile(model, dynamic=True)
 
     iterators = [iter(loader) for loader in loaders]
     probabilities = sampling_probabilities([len(t.features) for t in tasks], config)

@@ -395,16 +395,13 @@ class Results:
         return sorted(self.frame[self.frame["setting"] == setting]["task"].unique()) if len(self.frame) else []
 
     def common_targets(self, settings: Iterable[str]) -> list[str]:
-        """Targets on which every given setting (and nothing else) has runs."""
+        """Targets on which every given setting has runs."""
         sets = [set(self.targets_of(s)) for s in settings]
         return sorted(set.intersection(*sets)) if sets else []
 
     def runs(self, setting: str, task: str) -> list[str]:
         rows = self.frame[(self.frame["setting"] == setting) & (self.frame["task"] == task)]
         return sorted(rows["run_path"].unique())
-
-    def models(self) -> list[str]:
-        return [self.model] if self.model is not None else []
 
     # ----- scores
     def _run_rows(self, setting: str, task: str, seed: int) -> pd.DataFrame:
@@ -764,8 +761,8 @@ def verdict_c4(res: Results) -> Verdict:
     """
     lacking = [t for t in ("tydiqa", "xnli") if not res.has(BASELINE, t)]
     if lacking:
-        return _not_testable(f"no baseline run on {' or '.join(lacking)} in these results (not in this profile's "
-                             "grid)")
+        return _not_testable(f"no baseline run on {' or '.join(lacking)} in these results (this profile did not "
+                             "run it)")
     settings = [s for s in english_settings(res) if res.has(s, "tydiqa") and res.has(s, "xnli")]
     if not settings:
         return _not_testable("no intermediate setting was run on both TyDiQA and XNLI")
