@@ -28,6 +28,7 @@ import copy
 import ctypes
 import datetime as dt
 import gc
+import io
 import json
 import math
 import os
@@ -330,9 +331,10 @@ def run_trainer(work: Workload, repeat: int, precision: str) -> Run:
     _fresh_accelerate_state()
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
-    try, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*pin_memory.*")  # the Trainer's default, moot on CPU
-        with tempfile.TemporaryDirectory() as output_dir:
+    try:
+        with warnings.catch_warnings(), tempfile.TemporaryDirectory() as output_dir, \
+                contextlib.redirect_stdout(io.StringIO()):  # the Trainer prints its own summary dict
+            warnings.filterwarnings("ignore", message=".*pin_memory.*")  # the Trainer's default, moot on CPU
             trainer = Trainer(model=_ForTrainer(model), args=trainer_arguments(work, precision, output_dir),
                               train_dataset=items, data_collator=collator)
             _sync()

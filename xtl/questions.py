@@ -981,6 +981,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run the questions grid (papermill), then the analysis notebooks")
     run.add_argument("--dry-run", action="store_true", help="list the runs and their estimates only")
     run.add_argument("--profiles", nargs="*", default=list(PROFILES))
+    run.add_argument("--only", nargs="*", default=None, help="run-name substrings (as `xtl run --only`)")
     run.add_argument("--analysis-only", action="store_true", help="only re-run the five analysis notebooks")
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -988,8 +989,9 @@ def main(argv: list[str] | None = None) -> int:
         merged = grid()
         if not args.analysis_only:
             for profile in args.profiles:
-                runner.run_profile(profile, grid=merged, dry_run=args.dry_run)
-        if not args.dry_run:
+                # a fresh copy per profile: expanding a profile that `extends` another edits the grid it is given
+                runner.run_profile(profile, only=args.only, grid=runner.deep_merge(merged), dry_run=args.dry_run)
+        if not args.dry_run and not args.only:
             for question in QUESTIONS:
                 took = time.perf_counter()
                 print(f"analysis {question} -> {execute_analysis(question)} "
