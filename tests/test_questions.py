@@ -173,18 +173,23 @@ def q2_world(gain_by_layers, worst_drop=0.0):
         base = {"en": 80.0, "de": 50.0, "sw": 30.0, "yo": 20.0}
         inter = {k: v + gain for k, v in base.items()}
         inter["yo"] -= worst_drop
-        frames.append(world({((), "panx"): base, (Q.Q2_INTERMEDIATE, "panx"): inter}, model=model,
-                            jitter=(0.0, 0.1 * layers, -0.1 * layers)))
+        frames.append(world({((), "panx"): base}, model=model, jitter=(0.0, 0.1 * layers, -0.1 * layers)))
+        # training noise: differs by seed and size, so that the per-seed slopes differ
+        frames.append(pd.DataFrame(sum((rows(Q.Q2_INTERMEDIATE, "panx", seed, {k: v + j + 0.1 * ((layers + seed) % 3 - 1)
+                                                                              for k, v in inter.items()}, model)
+                                        for seed, j in zip((0, 1, 2), (0.0, 0.1 * layers, -0.1 * layers))), []),
+                                   columns=Q.COLUMNS))
     return pd.concat(frames, ignore_index=True)
 
 
 def test_q2_slope_per_doubling_and_spread():
     analysis = Q.q2(q2_world({3: 1.0, 6: 2.0, 12: 3.0}, worst_drop=0.6))
-    assert analysis.verdict.evidence["slope"]["value"] == pytest.approx(1.0)
+    assert analysis.verdict.evidence["slope"]["value"] == pytest.approx(1.0, abs=0.1)
     assert analysis.verdict.verdict == "yes: the gain grows with size"
     row = analysis.table.set_index("layers").loc[6]
-    assert row["gain: mean"] == "+1.8 [+1.8, +1.8]"  # +2 on de and sw, +1.4 on yo: (2 + 2 + 1.4) / 3
-    assert row["gain: worst language"] == "+1.4 [+1.4, +1.4]"
+    # +2 on de and sw, +1.4 on yo: (2 + 2 + 1.4) / 3 = 1.8, plus the seeds' noise (0, -0.1, +0.1 at 6 layers)
+    assert row["gain: mean"].startswith("+1.8 [")
+    assert row["gain: worst language"].startswith("+1.4 [")
     assert set(analysis.plot["statistic"]) == {"mean", "std", "worst", "gap"}
 
 

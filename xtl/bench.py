@@ -316,7 +316,8 @@ def trainer_arguments(work: Workload, precision: str, output_dir: str) -> Any:
 
     return TrainingArguments(output_dir=output_dir, per_device_train_batch_size=work.batch_size,
                              learning_rate=work.learning_rate, max_steps=work.steps, seed=work.seed,
-                             bf16=precision == "bf16", save_strategy="no", disable_tqdm=True, report_to=[])
+                             bf16=precision == "bf16", use_cpu=not torch.cuda.is_available(),  # bf16 on CPU needs it
+                             save_strategy="no", disable_tqdm=True, report_to=[])
 
 
 def run_trainer(work: Workload, repeat: int, precision: str) -> Run:

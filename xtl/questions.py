@@ -36,7 +36,8 @@ from xtl.errors import XtlError
 
 QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
 PROFILE = "questions"                                  # Q1, Q3, Q4, Q5 and Q2's middle size
-PROFILES = ("questions", "questions-l3", "questions-l12")  # run in this order by `make questions`
+PROFILES = ("questions", "questions-l3", "questions-l12", "questions-q3")  # every profile of questions.yml
+DEFAULT_PROFILES = ("questions",)  # what `make questions` runs (the CPU budget); the others: --profiles
 QUESTIONS_FILE = "questions.yml"
 EXPERIMENT = "questions"
 MIN_SEEDS = 3
@@ -778,11 +779,47 @@ def translated_overlap(frame: pd.DataFrame) -> dict[str, int]:
     return out
 
 
+CELLS = {  # question -> (profile suffix, intermediate setting, target) of questions.yml
+    "q1": [("", "baseline", "panx"), ("", "sst2", "panx"), ("", "q1_afrisenti", "panx")],
+    "q2": [(suffix, setting, "panx") for suffix in ("-l3", "", "-l12") for setting in ("baseline", "mnli")],
+    "q3": [("-q3", "q3_squad64", "xquad"), ("-q3", "q3_squad256", "xquad")],
+    "q4": [("", "baseline", "panx"), ("", "sst2", "panx"), ("", "commonsenseqa", "panx"), ("", "mnli", "panx")],
+    "q5": [("", "mnli", "panx"), ("", "q5_mixed", "panx"), ("", "mnli", "xnli"), ("", "q5_mixed", "xnli")],
+}
+
+
+def plan(question: str, profile: str = PROFILE) -> pd.DataFrame:
+    """The question's runs in the grid: profile, run, model, finished or not, estimated and measured notebook time.
+
+    Measured times come from the runner's manifest (book/runs/<profile>/runs.json); a run shared by
+    several questions is listed (and counted) under each.
+    """
+    from xtl import runner
+
+    merged = grid()
+    out = []
+    for suffix in dict.fromkeys(s for s, _, _ in CELLS[question]):
+        name = profile + suffix
+        if name not in merged["profiles"]:
+            continue
+        wanted = {(setting, target) for s, setting, target in CELLS[question] if s == suffix}
+        manifest_path = runner.book_runs_root() / name / "runs.json"
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+        for run in runner.expand(name, grid=runner.deep_merge(merged)):
+            if (run.cells.get("intermediate"), run.cells.get("target")) not in wanted:
+                continue
+            measured = (manifest.get(run.label) or {}).get("notebook_wall_s")
+            out.append({"profile": name, "run": run.name, "model": run.config["model"],
+                        "finished": run.is_finished(), "estimate_s": round(run.estimate_s),
+                        "measured_s": measured})
+    return pd.DataFrame(out, columns=["profile", "run", "model", "finished", "estimate_s", "measured_s"])
+
+
 def analyse(question: str, profile: str = PROFILE, root: Path | str | None = None) -> Analysis:
     """Load what `question` needs from results/<profile>*/ and analyse it."""
     if question not in QUESTIONS:
         raise XtlError(f"unknown question {question!r}; choose one of {', '.join(QUESTIONS)}")
-    profiles = sibling_profiles(profile, root) if question == "q2" else [profile]
+    profiles = {"q2": sibling_profiles(profile, root), "q3": [f"{profile}-q3"]}.get(question, [profile])
     frame = load(profiles, root)
     if question == "q3":
         from transformers import AutoTokenizer
@@ -980,7 +1017,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the questions grid (papermill), then the analysis notebooks")
     run.add_argument("--dry-run", action="store_true", help="list the runs and their estimates only")
-    run.add_argument("--profiles", nargs="*", default=list(PROFILES))
+    run.add_argument("--profiles", nargs="*", default=list(DEFAULT_PROFILES),
+                     help=f"profiles to run (default {' '.join(DEFAULT_PROFILES)}; all: {' '.join(PROFILES)})")
     run.add_argument("--only", nargs="*", default=None, help="run-name substrings (as `xtl run --only`)")
     run.add_argument("--analysis-only", action="store_true", help="only re-run the five analysis notebooks")
     args = parser.parse_args(argv)
