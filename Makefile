@@ -5,7 +5,7 @@ PY      := .venv/bin/python
 STAMP   := .venv/.xtl-installed
 PROFILE ?= laptop
 
-.PHONY: book html test lint bench clean-html
+.PHONY: book html test lint bench questions clean-html
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv .venv
@@ -15,9 +15,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-book: $(STAMP)  ## run the $(PROFILE) grid through papermill, then build the HTML book
+book: $(STAMP)  ## run the $(PROFILE) grid through papermill, the claims notebook over it, then the HTML book
 	$(PY) -m xtl.cli run --profile $(PROFILE)
+	.venv/bin/papermill -k python3 --cwd . notebooks/claims.ipynb book/claims/claims.ipynb -p profile $(PROFILE)
 	$(MAKE) html
+
+questions: $(STAMP)  ## the five follow-up questions (3 seeds each), then their analysis notebooks
+	$(PY) -m xtl.questions run
 
 html: $(STAMP)  ## rebuild the HTML from the committed executed notebooks (execution off)
 	$(PY) -m xtl.cli book-pages

@@ -31,7 +31,7 @@ def test_bench_prints_the_speedup_last_and_both_sides_do_the_same_work(tiny, tmp
     monkeypatch.setattr(bench, "build_workload", lambda *args, **kwargs: work)
     out = tmp_path / "bench.json"
     # bf16 on both sides: the GPU configuration (Trainer bf16=True, accelerate autocast), here on CPU
-    result = bench.main(["tiny-random"], steps=STEPS, repeats=1, out=out, only=["xtl-all-params"], warmup_steps=0,
+    result = bench.main(["tiny-random"], steps=STEPS, repeats=1, out=out, only=["xtl"], warmup_steps=0,
                         precision="bf16")
 
     last = capsys.readouterr().out.strip().splitlines()[-1]
@@ -42,7 +42,7 @@ def test_bench_prints_the_speedup_last_and_both_sides_do_the_same_work(tiny, tmp
     assert {run["extra"].get("bf16", run["extra"].get("config", {}).get("mixed_precision"))
             for run in result["workloads"][0]["runs"]} == {True, "bf16"}
     summary = result["workloads"][0]["summary"]
-    assert set(summary) == {"trainer", "xtl", "xtl-all-params"}
+    assert set(summary) == {"trainer", "xtl"}
     tokens = sum(work.features.lengths)
     for side in summary.values():  # one epoch each: every example once, so the same non-pad tokens
         assert side["examples"] == STEPS * BATCH and side["tokens"] == tokens

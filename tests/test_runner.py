@@ -27,6 +27,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("XTL_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv(runner.BOOK_RUNS_ENV, str(tmp_path / "book"))
     monkeypatch.setenv("XTL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("XTL_CHECKPOINTS", str(tmp_path / "checkpoints"))
     return tmp_path
 
 
@@ -97,7 +98,9 @@ def test_deep_merge_replaces_lists_and_merges_dicts():
 # ----------------------------------------------------------------------------------- the grid
 
 @pytest.mark.parametrize("profile", ["smoke", "laptop", "gpu", "paper"])
-def test_every_profile_expands_and_validates(isolated, profile):
+def test_every_profile_expands_and_validates(isolated, monkeypatch, profile):
+    if profile == "paper":  # runs online, where TyDiQA's labelled validation set comes from the hub
+        monkeypatch.setenv("XTL_DATA_EXTRA", str(isolated / "extra"))
     planned = runner.expand(profile)
     labels = [run.label for run in planned]
     assert len(labels) == len(set(labels))

@@ -38,9 +38,10 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Self
 
 import torch
 from torch import nn
@@ -64,7 +65,7 @@ PEAK_BF16_FLOPS = [("H100 PCIe", 756e12), ("H100", 989e12), ("H200", 989e12), ("
 CPU_MODELS = ["me5-small", "tiny-random"]
 GPU_MODELS = ["me5-small", XLMR_LARGE_SHAPE]
 # Optimiser steps per model, small enough that `make bench` ends in a few minutes on 2 CPU cores.
-CPU_STEPS = {"tiny-random": 60, "me5-small": 24}
+CPU_STEPS = {"tiny-random": 40, "me5-small": 16}
 GPU_STEPS = {"me5-small": 200, XLMR_LARGE_SHAPE: 100}
 CPU_BATCH, GPU_BATCH = 16, 32
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
@@ -114,8 +115,9 @@ def _release_freed_memory() -> None:
 class PeakMemory:
     """Peak memory of a block: CUDA max_memory_allocated, or on CPU the process RSS sampled every 5 ms.
 
-    On CPU the result is the peak RSS minus the RSS at the start (freed heap is returned to the OS
-    first, so an earlier run's pages are not reused for free).
+    On a GPU the result is the absolute peak allocation (weights, gradients, optimiser state,
+    activations). On CPU it is the peak RSS minus the RSS at the start, the model's weights already
+    in it (freed heap is returned to the OS first, so an earlier run's pages are not reused for free).
     """
 
     def __init__(self, device: torch.device, interval_s: float = 0.005):
@@ -123,12 +125,12 @@ class PeakMemory:
         self.peak_mib = 0.0
         self._stop = threading.Event()
 
-    def __enter__(self) -> PeakMemory:
+    def __enter__(self) -> Self:
         _release_freed_memory()
         if self.device.type == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
-            self._base = torch.cuda.memory_allocated()
+            self._base = 0  # absolute: the Trainer puts the weights on the GPU before the block, xtl inside it
         else:
             import psutil
 
@@ -142,7 +144,7 @@ class PeakMemory:
         while not self._stop.wait(self.interval_s):
             self._peak = max(self._peak, self._process.memory_info().rss)
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
             peak = torch.cuda.max_memory_allocated()
@@ -174,9 +176,13 @@ class Workload:
         return MultiHeadModel(copy.deepcopy(self.encoder), {HEAD: HeadSpec("classification", NUM_LABELS)},
                               seed=self.seed)
 
+    def shared_model(self) -> MultiHeadModel:
+        """The pristine encoder with a head, for counting only (never trained)."""
+        return MultiHeadModel(self.encoder, {HEAD: HeadSpec("classification", NUM_LABELS)}, seed=self.seed)
+
     def flops(self) -> int:
         config = self.encoder.config
-        params = matmul_params(self.fresh_model())
+        params = matmul_params(self.shared_model())
         return training_flops(self.features.lengths, params, config.num_hidden_layers, config.hidden_size)
 
 
@@ -397,13 +403,16 @@ def bench_workload(work: Workload, repeats: int, precision: str, only: list[str]
     if unknown:
         raise XtlError(f"unknown bench side(s) {', '.join(unknown)}; known: {', '.join(every)}")
     sides = {name: every[name] for name in wanted}
+    warmup_s: dict[str, float] = {}
     if warmup_steps:  # first-call costs (kernel selection, lazy init, page faults) fall outside the timings
         short = copy.copy(work)
         short.steps = min(warmup_steps, work.steps)
         short.features = Features(work.features.format, work.features.items[: short.steps * work.batch_size],
                                   work.features.lengths[: short.steps * work.batch_size])
-        for run in sides.values():
+        for name, run in sides.items():
+            start = time.perf_counter()
             run(short, -1, precision)
+            warmup_s[name] = time.perf_counter() - start  # includes torch.compile's compilation
     flops = work.flops()
     peak = peak_bf16_flops(torch.cuda.get_device_name(0)) if device.type == "cuda" else None
     runs: list[Run] = []
@@ -427,11 +436,12 @@ def bench_workload(work: Workload, repeats: int, precision: str, only: list[str]
         "model": work.model, "task": f"{TASK} en train (pairs)", "steps": work.steps, "batch_size": work.batch_size,
         "max_length": work.max_length, "learning_rate": work.learning_rate, "seed": work.seed,
         "precision": precision, "examples": len(work.features), "non_pad_tokens": sum(work.features.lengths),
-        "parameters": sum(p.numel() for p in work.fresh_model().parameters()),
-        "matmul_parameters": matmul_params(work.fresh_model()), "layers": config.num_hidden_layers,
+        "parameters": sum(p.numel() for p in work.shared_model().parameters()),
+        "matmul_parameters": matmul_params(work.shared_model()), "layers": config.num_hidden_layers,
         "hidden": config.hidden_size, "model_flops": flops,
         "flops_formula": "sum over sequences of 6*N*t + 12*L*d*t^2 (t = non-pad tokens)",
-        "peak_bf16_flops": peak, "runs": [vars(r) for r in runs], "summary": summary,
+        "peak_bf16_flops": peak, "warmup_steps": warmup_steps, "warmup_wall_s": warmup_s,
+        "runs": [vars(r) for r in runs], "summary": summary,
         "speedup": speedup,
         "speedup_same_math": (summary[same_math]["examples_per_s"] / summary["trainer"]["examples_per_s"]
                               if same_math in summary else None),
@@ -482,7 +492,7 @@ def geometric_mean(values: list[float]) -> float:
 def default_label() -> str:
     if torch.cuda.is_available():
         return "gpu-" + torch.cuda.get_device_name(0).lower().replace("nvidia", "").strip().replace(" ", "-")
-    return f"cpu-{os.cpu_count()}core"
+    return f"cpu-{os.cpu_count()}core-{torch.get_num_threads()}thread"
 
 
 def run_bench(workloads: list[Workload], repeats: int, precision: str, only: list[str] | None = None,
@@ -493,15 +503,23 @@ def run_bench(workloads: list[Workload], repeats: int, precision: str, only: lis
     results = [bench_workload(w, repeats, precision, only, warmup_steps, log) for w in workloads]
     with contextlib.suppress(OSError):
         env["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    return {"schema": 1, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "environment": env, "repeats": repeats,
+    return {"schema": 1, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "command": _command(), "environment": env, "repeats": repeats,
             "workloads": results, "speedup_vs_trainer": geometric_mean([r["speedup"] for r in results])}
+
+
+def _command() -> str:
+    """The command line as typed: `python -m xtl.bench ...`, `python -m xtl.cli bench ...` or `xtl bench ...`."""
+    program = Path(sys.argv[0]).name
+    program = {"bench.py": "python -m xtl.bench", "cli.py": "python -m xtl.cli"}.get(program, program)
+    return " ".join([program, *sys.argv[1:]])
 
 
 def table(result: dict[str, Any]) -> list[str]:
     """The summary as text lines; the last is `speedup_vs_trainer=X.XX`."""
-    lines = [f"{'model':17} {'side':15} {'ex/s':>8} {'tok/s':>9} {'pad %':>6} {'peak MiB':>9} {'TFLOP/s':>8} "
-             f"{'MFU':>6} {'vs trainer':>10}"]
+    header = (f"{'model':17} {'side':15} {'ex/s':>8} {'tok/s':>9} {'pad %':>6} {'peak MiB':>9} {'TFLOP/s':>8} "
+              f"{'MFU':>6} {'vs trainer':>10}")
+    lines = [header]
     for work in result["workloads"]:
         base = work["summary"]["trainer"]["examples_per_s"]
         for side, s in work["summary"].items():
@@ -528,7 +546,7 @@ def main(models: list[str] | None = None, steps: int | None = None, repeats: int
         batch = batch_size or (GPU_BATCH if gpu else CPU_BATCH)
         default_steps = GPU_STEPS if gpu else CPU_STEPS
         workloads = [build_workload(m, steps or default_steps.get(m, 20), batch, max_length) for m in models]
-    result = run_bench(workloads, repeats or (2 if gpu else 2), precision, only, warmup_steps)
+    result = run_bench(workloads, repeats or (3 if gpu else 2), precision, only, warmup_steps)
     target = Path(out) if out is not None else RESULTS / f"{default_label()}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=1) + "\n")
@@ -605,6 +623,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own)")
     parser.add_argument("--precision", default="auto", choices=["auto", "no", "bf16"])
     parser.add_argument("--only", nargs="*", default=None, help="sides besides trainer and xtl (default: xtl-all-params on CPU, xtl-compile on GPU); "
                         "also xtl-bf16")
@@ -616,6 +635,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def _cli(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     try:
         if args.prepare_bundle:
             folder = prepare_bundle(args.prepare_bundle, args.models, args.steps, args.batch_size or GPU_BATCH,

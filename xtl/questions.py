@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import re
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -50,6 +51,7 @@ Q1_ENGLISH = ("sst2",)
 Q1_TARGETS = ("panx",)
 Q2_INTERMEDIATE = ("mnli",)
 Q2_TARGET = "panx"
+Q2_LAYERS = (3, 6, 12)  # the planned encoder depths (questions-l3, questions, questions-l12)
 Q3_INTERMEDIATE = ("squad",)
 Q3_TARGET = "xquad"
 Q3_WINDOWS = (64, 256)  # intermediate-task windows: short, long
@@ -248,13 +250,19 @@ def load_phase2(profiles: Iterable[str] = (PROFILE,), root: Path | str | None = 
 
 # ----------------------------------------------------------------------------------- selections
 
+def _has_tasks(frame: pd.DataFrame, tasks: Sequence[str]) -> pd.Series:
+    """Boolean mask: rows whose intermediate tasks are exactly `tasks`, in order."""
+    wanted = tuple(tasks)
+    return frame["tasks"].map(lambda t: tuple(t) == wanted).astype(bool)
+
+
 def select(frame: pd.DataFrame, tasks: Sequence[str] | None = None, targets: Sequence[str] | None = None,
            model: str | None = None, inter_max_length: int | None = None, zero_shot: bool = True,
            languages: Sequence[str] | None = None) -> pd.DataFrame:
     """Rows of one intermediate setting (tasks in order), targets, model and languages."""
     keep = pd.Series(True, index=frame.index)
     if tasks is not None:
-        keep &= frame["tasks"].map(lambda t: tuple(t) == tuple(tasks))
+        keep &= _has_tasks(frame, tasks)
     if targets is not None:
         keep &= frame["target"].isin(list(targets))
     if model is not None:
@@ -327,7 +335,7 @@ class Analysis:
     order: list[str] = field(default_factory=list)
 
 
-def _not_run(question: str, what: str, planned: str) -> Verdict:
+def _not_run(what: str, planned: str) -> Verdict:
     return Verdict(NOT_RUN, f"No results for {what}: the planned grid is {planned}; nothing is claimed.",
                    {"seeds": 0})
 
@@ -351,7 +359,8 @@ def q1(frame: pd.DataFrame) -> Analysis:
     table = _wide_table(rows, order, ["baseline", "English", "African"])
     if not table.empty:
         lc = language_contrast(rows["African"], rows["English"]).set_index("language")
-        table["African − English"] = [_fmt_effect(lc, lang) for lang in table.index]
+        table["African − English"] = [diff.text() if lang == "mean (zero-shot)" else _fmt_effect(lc, lang)
+                                      for lang in table.index]
     values = {"effect": diff.text(), "gain_african": gain_african.text(), "gain_english": gain_english.text(),
               "seeds": diff.n_seeds, "model": model or "-", "targets": ", ".join(Q1_TARGETS),
               "languages": ", ".join(order)}
@@ -364,7 +373,7 @@ def q1_verdict(diff: Effect, gain_african: Effect, gain_english: Effect, model: 
     evidence = {"seeds": diff.n_seeds, "model": model, "targets": list(targets), "effect": diff.as_dict(),
                 "gain_african": gain_african.as_dict(), "gain_english": gain_english.as_dict()}
     if diff.n_seeds == 0:
-        return _not_run("q1", "the African or the English intermediate setting", "afrisenti (hau+swa+yor) vs sst2")
+        return _not_run("the African or the English intermediate setting", "afrisenti (hau+swa+yor) vs sst2")
     gains = (f"Against no intermediate training, African sentiment changes the score by {gain_african.text()} and "
              f"English sentiment by {gain_english.text()} points.")
     head = f"African − English = {diff.text()} points ({_seeds_note(diff)}, {model}, {', '.join(targets)})."
@@ -389,11 +398,12 @@ def _fmt_effect(per_lang: pd.DataFrame, lang: str) -> str:
 
 
 def _wide_table(rows: Mapping[str, pd.DataFrame], order: list[str], names: Sequence[str]) -> pd.DataFrame:
-    """Language x setting means over seeds (percent), languages in `order`, with the mean row last."""
+    """Language x setting means over seeds (percent), languages in `order`, the mean over languages last."""
     columns = {name: rows[name].groupby("language")["value"].mean() for name in names if not rows[name].empty}
     if not columns:
         return pd.DataFrame()
     table = pd.DataFrame(columns).reindex(order)
+    table.loc["mean (zero-shot)"] = table.mean()
     table.index.name = "language"
     return table.round(1)
 
@@ -401,22 +411,15 @@ def _wide_table(rows: Mapping[str, pd.DataFrame], order: list[str], names: Seque
 def q2(frame: pd.DataFrame) -> Analysis:
     """Gain of intermediate training by encoder depth: language mean, worst language, spread."""
     sizes = []
-    per_size_rows = []
     for model, group in frame.groupby("model"):
         base = select(group, BASELINE, [Q2_TARGET])
         inter = select(group, Q2_INTERMEDIATE, [Q2_TARGET])
-        if base.empty or inter.empty:
-            continue
         layers = layers_of(model)
+        if base.empty or inter.empty or layers is None:  # a depth axis needs the encoder's depth
+            continue
         stats = {name: _spread_by_seed(rows) for name, rows in (("baseline", base), ("mnli", inter))}
         gains = {stat: contrast(stats["mnli"][stat], stats["baseline"][stat]) for stat in ("mean", "std", "worst", "gap")}
         sizes.append({"model": model, "layers": layers, "gains": gains, "stats": stats})
-        for setting in ("baseline", "mnli"):
-            for stat in ("mean", "std", "worst", "gap"):
-                summary = t_interval(stats[setting][stat])
-                per_size_rows.append({"model": model, "layers": layers, "setting": setting, "statistic": stat,
-                                      "value": summary.value, "lo": summary.lo, "hi": summary.hi,
-                                      "seeds": summary.n_seeds})
     sizes.sort(key=lambda s: (s["layers"] or 0))
     slope = depth_slope({s["layers"]: s["gains"]["mean"].per_seed for s in sizes if s["layers"]})
     verdict = q2_verdict(slope, sizes)
@@ -435,6 +438,9 @@ def q2(frame: pd.DataFrame) -> Analysis:
     values = {"effect": slope.text(), "seeds": slope.n_seeds, "sizes": ", ".join(f"{s['layers']}" for s in sizes),
               "models": ", ".join(s["model"] for s in sizes), "target": Q2_TARGET,
               "languages": ", ".join(sorted(select(frame, BASELINE, [Q2_TARGET])["language"].unique()))}
+    for layers in Q2_LAYERS:  # stable keys for the chapter, "not run" where a size has no results
+        for stat in ("mean", "std", "worst", "gap"):
+            values[f"gain_{stat}_l{layers}"] = "not run"
     for s in sizes:
         for stat, g in s["gains"].items():
             values[f"gain_{stat}_l{s['layers']}"] = g.text()
@@ -469,7 +475,7 @@ def q2_verdict(slope: Effect, sizes: Sequence[Mapping[str, Any]] = ()) -> Verdic
     evidence = {"seeds": slope.n_seeds, "slope": slope.as_dict(),
                 "sizes": {str(s["model"]): {k: g.as_dict() for k, g in s["gains"].items()} for s in sizes}}
     if len(sizes) < 2 or slope.n_seeds == 0:
-        return _not_run("q2", "two or more encoder sizes with and without intermediate training",
+        return _not_run("two or more encoder sizes with and without intermediate training",
                         "me5-small-l3 / -l6 / me5-small, each baseline and mnli, panx")
     gains = "; ".join(f"{s['layers']} layers: mean {s['gains']['mean'].text()}, worst language "
                       f"{s['gains']['worst'].text()}, std {s['gains']['std'].text()}" for s in sizes)
@@ -516,7 +522,7 @@ def q3_items(frame: pd.DataFrame, token_count: Callable[[str, str], int]) -> pd.
     """Item tables of every Q3 run (xquad after squad at either window), rows re-loaded from the kit."""
     from xtl import data, metrics
 
-    rows = frame[(frame["target"] == Q3_TARGET) & frame["tasks"].map(lambda t: tuple(t) == Q3_INTERMEDIATE)]
+    rows = frame.loc[(frame["target"] == Q3_TARGET) & _has_tasks(frame, Q3_INTERMEDIATE)]
     tables = []
     for run_path, run in rows.groupby("run_path"):
         first = run.iloc[0]
@@ -584,7 +590,7 @@ def q3_verdict(long_effect: Effect, short_effect: Effect, interaction: Effect, e
                 "interaction": interaction.as_dict(), "eval_window": eval_window,
                 "long_items": {} if counts is None or counts.empty else counts["long_items"].astype(int).to_dict()}
     if long_effect.n_seeds == 0:
-        return _not_run("q3", "SQuAD intermediate training at both windows with an XQuAD target",
+        return _not_run("SQuAD intermediate training at both windows with an XQuAD target",
                         f"squad at {short_w} and {long_w} tokens, xquad evaluated at a fixed window")
     head = (f"On XQuAD items whose question + context exceed the {eval_window}-token evaluation window, F1 after "
             f"{long_w}-token minus after {short_w}-token SQuAD intermediate training is {long_effect.text()} points "
@@ -621,7 +627,7 @@ def difficulty(phase2: pd.DataFrame, candidates: Sequence[Sequence[str]] = Q4_CA
     """
     rows = []
     for tasks in candidates:
-        part = phase2[phase2["tasks"].map(lambda t: tuple(t) == tuple(tasks))]
+        part = phase2.loc[_has_tasks(phase2, tasks)]
         if model is not None:
             part = part[part["model"] == model]
         part = part.dropna(subset=["english_dev"])
@@ -671,6 +677,8 @@ def q4(frame: pd.DataFrame, phase2: pd.DataFrame) -> Analysis:
     values = {"effect": african.text(), "effect_other": other.text(), "interaction": interaction.text(),
               "seeds": african.n_seeds, "easy": easy_name, "hard": hard_name, "model": model or "-",
               "target": Q4_TARGET}
+    for tasks in Q4_CANDIDATES:  # stable keys for the chapter
+        values[f"difficulty_{setting_label(tasks)}"] = "not run"
     for _, row in measured.iterrows():
         values[f"difficulty_{row['setting']}"] = f"{row['difficulty']:.2f}"
     return Analysis("q4", verdict, table, pd.DataFrame(plot_rows), values)
@@ -684,7 +692,7 @@ def q4_verdict(african: Effect, other: Effect, interaction: Effect, easy: str, h
                 "difficulty": {} if measured is None or measured.empty
                 else dict(zip(measured["setting"], measured["difficulty"].round(3)))}
     if african.n_seeds == 0:
-        return _not_run("q4", "two English intermediate tasks of measured difficulty with a PAN-X target",
+        return _not_run("two English intermediate tasks of measured difficulty with a PAN-X target",
                         "sst2 (easy) and commonsenseqa (hard), panx sw and yo")
     head = (f"By measured difficulty the easiest task is {easy} and the hardest {hard}. On Swahili and Yoruba "
             f"(PAN-X), the gain after {hard} minus the gain after {easy} is {african.text()} points "
@@ -736,7 +744,7 @@ def q5_verdict(effect: Effect, per_target: Mapping[str, Effect], overlap: Mappin
     evidence = {"seeds": effect.n_seeds, "effect": effect.as_dict(),
                 "per_target": {t: e.as_dict() for t, e in per_target.items()}, "overlap": dict(overlap or {})}
     if effect.n_seeds == 0:
-        return _not_run("q5", "the English-only and the mixed intermediate setting on both targets",
+        return _not_run("the English-only and the mixed intermediate setting on both targets",
                         "mnli 280 vs mnli 140 + xnli-translated 140, targets panx and xnli")
     targets = "; ".join(f"{t} {e.text()}" for t, e in per_target.items())
     head = (f"Mixed minus English-only intermediate training, XTREME-style average over {', '.join(per_target)}: "
@@ -760,7 +768,7 @@ def translated_overlap(frame: pd.DataFrame) -> dict[str, int]:
     """
     from xtl import data
 
-    runs = frame[frame["tasks"].map(lambda t: tuple(t) == Q5_MIXED) & (frame["target"] == "xnli")]
+    runs = frame.loc[_has_tasks(frame, Q5_MIXED) & (frame["target"] == "xnli")]
     out: dict[str, int] = {}
     evaluated: set[str] | None = None
     for run_path, run in runs.groupby("run_path"):
@@ -873,7 +881,7 @@ def figure(analysis: Analysis):
         ax.set_xscale("log", base=2)
         ax.set_xticks(sorted(shown["layers"].unique()), [str(int(x)) for x in sorted(shown["layers"].unique())])
         ax.set(xlabel="encoder depth (layers of me5-small kept, log scale)",
-               ylabel="gain from MNLI intermediate training (PAN-X F1 points)")
+               ylabel="gain from MNLI intermediate\ntraining (PAN-X F1 points)")
         ax.legend(title="zero-shot statistic", fontsize="small")
     elif q == "q3":
         summary = data.groupby(["window", "long"])["f1"].agg(["mean", "std", "count"]).reset_index()
@@ -902,8 +910,8 @@ def figure(analysis: Analysis):
                 if k == 0:
                     ax.annotate(row["setting"], (row["difficulty"], row["gain"]), textcoords="offset points",
                                 xytext=(5, 5), fontsize="small")
-        ax.set(xlabel="measured difficulty (chance-normalised English dev error after phase 2; 0 solved, 1 chance)",
-               ylabel="gain over no intermediate training (PAN-X F1 points)")
+        ax.set(xlabel="measured difficulty (normalised English dev error: 0 solved, 1 chance)",
+               ylabel="gain over no intermediate\ntraining (PAN-X F1 points)")
         ax.legend(title="zero-shot languages", fontsize="small")
     if q != "q3":
         ax.axhline(0, color="black", linewidth=0.8)
@@ -941,34 +949,7 @@ def grid(root: Path | None = None) -> dict[str, Any]:
     base = runner.load_grid(root / runner.GRID_FILE)
     if PROFILE not in base["profiles"]:
         base = runner.deep_merge(base, yaml.safe_load((root / QUESTIONS_FILE).read_text()))
-    return _with_template_shim(base)
-
-
-def _with_template_shim(merged: dict[str, Any]) -> dict[str, Any]:
-    """Until notebooks/target.ipynb declares `intermediate_task_limits`, run a copy of it that does.
-
-    xtl.experiment resolves every config with `task_limits` (default {}), and the runner checks each
-    resolved parameter against the template's parameters cell; the copy adds that one line.
-    """
-    import nbformat
-
-    from xtl import runner
-    from xtl.paths import cache_root, repo_root
-
-    experiment = merged["experiments"][EXPERIMENT]
-    template = repo_root() / experiment["template"]
-    if "intermediate_task_limits" in runner.template_parameters(template):
-        return merged
-    notebook = nbformat.read(template, as_version=4)
-    for cell in notebook.cells:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            cell.source += "\nintermediate_task_limits = {}     # examples per intermediate task (overrides train_limit)"
-    patched = cache_root() / "questions" / Path(experiment["template"]).name
-    patched.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, patched)
-    merged = runner.deep_merge(merged)
-    merged["experiments"][EXPERIMENT]["template"] = str(patched)
-    return merged
+    return base
 
 
 def _estimate_shim() -> None:
@@ -996,16 +977,17 @@ def execute_analysis(question: str, profile: str = PROFILE, out_dir: Path | None
     """Run notebooks/questions.ipynb for one question with papermill into book/questions/<q>_questions.ipynb."""
     import papermill
 
-    from xtl.paths import repo_root
+    from xtl.paths import cache_root, repo_root
 
     out_dir = Path(out_dir) if out_dir else repo_root() / "book" / "questions"
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / f"{question}_questions.ipynb"
-    partial = out_dir / f".{question}_questions.partial.ipynb"
+    partial = cache_root() / "questions" / f"{question}_questions.partial.ipynb"  # outside the book until done
+    partial.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(str(repo_root() / "notebooks" / "questions.ipynb"), str(partial),
                                parameters={"profile": profile, "question": question}, kernel_name="python3",
                                cwd=str(repo_root()), progress_bar=False)
-    partial.replace(output)
+    shutil.move(str(partial), output)
     return output
 
 

@@ -52,8 +52,12 @@ def book_runs_root() -> Path:
 
 
 def _failed_root() -> Path:
-    """Failed and in-progress notebooks live outside the book, so a book build never sees them."""
-    return cache_root() / "runner"
+    """Failed and in-progress notebooks live outside the book, so a book build never sees them.
+
+    Keyed by the book folder, so two checkouts (or a test and a real run) never share it.
+    """
+    book = str(book_runs_root().resolve())
+    return cache_root() / "runner" / runs.config_hash({"book": book})[:8]
 
 
 # ----------------------------------------------------------------------------------- parameters
@@ -409,7 +413,9 @@ def _estimate(planned: list[Run]) -> None:
 
 
 def _phase2_cached(key: str) -> bool:
-    return (cache_root() / "checkpoints" / key / "summary.json").is_file()
+    from xtl.paths import checkpoint_root
+
+    return (checkpoint_root() / key / "summary.json").is_file()
 
 
 def _eval_languages(task: str) -> list[str]:
