@@ -58,7 +58,7 @@ def variants(with_compile: bool):
     return out
 
 
-def _write(rows, chosen, env, work, args):
+def _write(rows, chosen, env, work, out):
     """Summarise the finished rounds and write the JSON; returns (summary, path)."""
     summary = {}
     finished = [r for r in rows if r["repeat"] >= 0]
@@ -76,7 +76,6 @@ def _write(rows, chosen, env, work, args):
     result = {"schema": 1, "command": " ".join(["benchmarks/ablation.py", *sys.argv[1:]]), "environment": env,
               "model": work.model, "steps": work.steps, "batch_size": work.batch_size, "max_length": work.max_length,
               "rows": rows, "summary": summary}
-    out = Path(args.out) if args.out else bench.RESULTS / f"{bench.default_label()}-ablation.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
     return summary, out
 
@@ -89,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compile", action="store_true", help="also torch.compile (minutes of compilation on CPU)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own)")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--append", action="store_true",
+                        help="add rounds to the rows already in the output file (runs can be split up)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -96,10 +97,19 @@ def main(argv: list[str] | None = None) -> int:
     work = bench.build_workload(args.model, args.steps, bench.CPU_BATCH)
     env = bench.environment()
     print(f"ablation on {env['device']} ({env['cpu_cores']} cores, load {env.get('load_average_at_start')})")
-    rows = []
+    rows: list[dict] = []
     chosen = variants(args.compile)
+    out = Path(args.out) if args.out else bench.RESULTS / f"{bench.default_label()}-ablation.json"
+    if args.append and out.is_file():
+        previous = json.loads(out.read_text())
+        rows = previous["rows"]
+        env["earlier_load_averages"] = [*previous["environment"].get("earlier_load_averages", []),
+                                        previous["environment"].get("load_average_at_start")]
+    first = 1 + max((r["repeat"] for r in rows), default=-1)
+    known_warmups = {r["variant"] for r in rows if r["repeat"] == -1}
     for name, options, context in chosen:  # warm-up: first-call costs, and compilation for the compile variant
         options = dict(options)
+        record = name not in known_warmups
         precision = options.pop("precision", "no")
         short = bench.Workload(work.model, work.tokenizer, work.encoder,
                                bench.Features(work.features.format, work.features.items[:2 * work.batch_size],
@@ -108,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         with context():
             bench.run_xtl(short, name, -1, bench.xtl_config(short, precision, **options))
-        rows.append({"variant": name, "repeat": -1, "wall_s": time.perf_counter() - start})
-    for repeat in range(args.repeats):
+        if record:
+            rows.append({"variant": name, "repeat": -1, "wall_s": time.perf_counter() - start})
+    for repeat in range(first, first + args.repeats):
         for name, options, context in chosen:
             options = dict(options)
             precision = options.pop("precision", "no")
@@ -120,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                          "final_loss": run.final_loss})
             print(f"  {name:26} run {repeat}: {run.examples / run.wall_s:6.2f} ex/s  {run.wall_s:6.1f} s  "
                   f"peak {run.peak_mem_mib:7.1f} MiB", flush=True)
-        _write(rows, chosen, env, work, args)  # after every round, so an interrupted run keeps its rounds
-    summary, out = _write(rows, chosen, env, work, args)
+        _write(rows, chosen, env, work, out)  # after every round, so an interrupted run keeps its rounds
+    summary, out = _write(rows, chosen, env, work, out)
     print(f"wrote {out}")
     base = summary[chosen[0][0]]["examples_per_s"]
     for name, s in summary.items():

@@ -17,6 +17,7 @@ import ast
 import contextlib
 import copy
 import json
+import math
 import os
 import re
 import shutil
@@ -363,7 +364,7 @@ def _rel(path: Path) -> str:
 # A prior from the measured me5-small CPU throughput (2 cores, 64 tokens: ~17 train and ~45 eval
 # examples/s); the progress line rescales it by the ratio of actual to estimated time so far.
 
-TRAIN_PER_S, EVAL_PER_S, NOTEBOOK_OVERHEAD_S, UNKNOWN_SIZE = 17.0, 45.0, 12.0, 10000
+TRAIN_PER_S, EVAL_PER_S, NOTEBOOK_OVERHEAD_S, UNKNOWN_SIZE = 17.0, 45.0, 15.0, 10000
 _TYPICAL_TOKENS = {"sentence_classification": 40, "pair_classification": 64, "token_tagging": 40,
                    "extractive_qa": 400, "multiple_choice": 48, "retrieval": 24, "raw_text": 40}
 _CHOICES = {"hellaswag": 4, "commonsenseqa": 5, "cosmosqa": 4, "socialiqa": 3, "xcopa": 2}
@@ -375,19 +376,25 @@ def _examples_cost(task_name: str, examples: int | None, max_length: int) -> flo
     """Work of `examples` examples in units of one 64-token sequence."""
     from xtl import tasks
 
-    fmt = "pair_classification" if task_name == "xnli-translated" else tasks.get(task_name).format
+    base = task_name.split(":")[0]  # 'task:lang' names an intermediate task in another language
+    fmt = "pair_classification" if base == "xnli-translated" else tasks.get(base).format
     tokens = min(max_length, _TYPICAL_TOKENS.get(fmt, 64))
-    return (examples if examples is not None else UNKNOWN_SIZE) * _CHOICES.get(task_name, 1) * tokens / 64
+    return (examples if examples is not None else UNKNOWN_SIZE) * _CHOICES.get(base, 1) * tokens / 64
 
 
 def _train_seconds(task_names: list[str], section: dict[str, Any]) -> float:
+    """Training plus the English-dev evaluations (every `eval_every` steps, else once per epoch)."""
     train = section["train"]
-    epochs = train["epochs"] if not train["max_steps"] else train["max_steps"] * train["batch_size"] * train[
-        "grad_accum"] / max(1, section["train_limit"] or UNKNOWN_SIZE) / max(1, len(task_names))
+    limits = {name: (section.get("task_limits") or {}).get(name, section["train_limit"]) for name in task_names}
+    examples = sum(limit if limit is not None else UNKNOWN_SIZE for limit in limits.values())
+    batches_per_epoch = max(1, examples // train["batch_size"])
+    steps = train["max_steps"] or math.ceil(train["epochs"] * batches_per_epoch / train["grad_accum"])
+    epochs = steps * train["grad_accum"] / batches_per_epoch
+    evaluations = math.ceil(steps / train["eval_every"]) if train["eval_every"] else max(1, math.ceil(epochs))
     seconds = 0.0
     for name in task_names:
-        seconds += _examples_cost(name, section["train_limit"], section["max_length"]) * epochs / TRAIN_PER_S
-        seconds += _examples_cost(name, section["dev_limit"], section["max_length"]) * max(1.0, epochs) / EVAL_PER_S
+        seconds += _examples_cost(name, limits[name], section["max_length"]) * epochs / TRAIN_PER_S
+        seconds += _examples_cost(name, section["dev_limit"], section["max_length"]) * evaluations / EVAL_PER_S
     return seconds
 
 
@@ -396,7 +403,7 @@ def _estimate(planned: list[Run]) -> None:
     charged: set[str] = set()
     for run in planned:
         inter = run.config["intermediate"]
-        seconds = NOTEBOOK_OVERHEAD_S
+        seconds = 0.0
         if inter["tasks"] and run.phase2 not in charged and not _phase2_cached(run.phase2):
             seconds += _train_seconds(inter["tasks"], inter) * (1 + inter["mlm_share"])
         charged.add(run.phase2)
@@ -409,7 +416,7 @@ def _estimate(planned: list[Run]) -> None:
             cfg = run.config["retrieval"]
             languages = len(cfg["languages"] or _eval_languages(cfg["task"]))
             seconds += 2 * (cfg["limit"] or UNKNOWN_SIZE) * languages * min(cfg["max_length"], 24) / 64 / EVAL_PER_S
-        run.estimate_s = seconds * _MODEL_COST.get(run.config["model"], 1.0)
+        run.estimate_s = NOTEBOOK_OVERHEAD_S + seconds * _MODEL_COST.get(run.config["model"], 1.0)
 
 
 def _phase2_cached(key: str) -> bool:
