@@ -67,18 +67,22 @@ def bench_table(result: dict) -> list[str]:
 
 def ablation_table(result: dict) -> list[str]:
     names = list(result["summary"])
-    base = result["summary"][names[0]]["examples_per_s"]
-    lines = [(f"**`{result['file']}`** — {result['model']}, {result['steps']} steps × {result['batch_size']}; "
-             f"{_setup(result)}. Command: `{result['command']}`."), "",
-             ("| xtl loop variant | examples/s (median) | every repeat | vs first row | peak memory (MiB) | "
-             "2-step warm-up (s) |"),
-             "|---|---:|---|---:|---:|---:|"]
+    rounds = sorted({r["repeat"] for r in result["rows"] if r["repeat"] >= 0})
+    by_round = {(r["variant"], r["repeat"]): r["examples_per_s"] for r in result["rows"] if r["repeat"] >= 0}
+    loads = [*result["environment"].get("earlier_load_averages", []), result["environment"]["load_average_at_start"]]
+    lines = [(f"**`{result['file']}`** — {result['model']}, {result['steps']} steps × {result['batch_size']}, one "
+              f"round = every variant once; {_setup(result)}. Load averages (1, 5, 15 min) at the start of each "
+              f"invocation: {'; '.join(', '.join(map(str, x)) for x in loads if x)}. Command: "
+              f"`{result['command']}`."), "",
+             "| xtl loop variant | " + " | ".join(f"round {r} (ex/s)" for r in rounds)
+             + f" | vs {names[0]} (same round, median) | peak memory (MiB) | 2-step warm-up (s) |",
+             "|---|" + "---:|" * len(rounds) + "---:|---:|---:|"]
     for name in names:
         s = result["summary"][name]
-        runs = ", ".join(f"{x:.2f}" for x in s["examples_per_s_all"])
-        lines.append(f"| {name} | {s['examples_per_s']:.2f} | {runs} | {s['examples_per_s'] / base:.2f}× | "
-                     f"{s['peak_mem_mib']:.0f} | {s['warmup_2_steps_s']:.1f} |")
-    return lines + [""]
+        cells = " | ".join(f"{by_round[(name, r)]:.2f}" if (name, r) in by_round else "–" for r in rounds)
+        lines.append(f"| {name} | {cells} | {s['vs_first_same_round']:.2f}× | {s['peak_mem_mib']:.0f} | "
+                     f"{s['warmup_2_steps_s']:.1f} |")
+    return [*lines, ""]
 
 
 def tables(bench: list[dict], ablation: list[dict]) -> list[str]:

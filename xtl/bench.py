@@ -560,33 +560,44 @@ def main(models: list[str] | None = None, steps: int | None = None, repeats: int
 
 
 def prepare_bundle(folder: str | Path, models: list[str] | None = None, steps: int | None = None,
-                   batch_size: int = GPU_BATCH, max_length: int = 128) -> Path:
-    """Everything a GPU machine without the kit or the hub needs: tokenised examples and a trimmed me5-small.
+                   batch_size: int = GPU_BATCH, max_length: int = 128, weights: bool = True) -> Path:
+    """Everything a GPU machine without the kit or the hub needs: tokenised examples and the encoders.
 
-    me5-small is trimmed to the pieces the examples use (same outputs, xtl.trim) and saved in bf16;
-    xlmr-large-shape needs no weights (random init on the device).
+    One XLM-R tokenizer trimmed to the examples' pieces serves every model (xtl.trim: same
+    tokenisation). me5-small is trimmed the same way and saved in bf16 (about 50 MiB), or with
+    `weights=False` only its configuration is kept and the device initialises it at random (same
+    shape, same speed, a few MiB to carry). xlmr-large-shape is always random, full vocabulary.
     """
     from xtl import models as registry
     from xtl.trim import save_trimmed
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    models = models or GPU_MODELS
+    wanted = {model: steps or GPU_STEPS.get(model, 100) for model in models}
+    rows = rows_for(max(wanted.values()), batch_size)
+    texts = [t for r in rows for t in (r["text_a"], r["text_b"])]
+    tokenizer, _ = registry.load("tiny-random", vocab_texts=texts)
+    tokenizer.save_pretrained(folder / "tokenizer")
+    features = encode(rows, "pair_classification", tokenizer, max_length, train=True)
+    items = [{"input_ids": i["input_ids"], "labels": i["labels"]} for i in features.items]
     entries = []
-    for model in models or GPU_MODELS:
-        n_steps = steps or GPU_STEPS.get(model, 100)
-        rows = rows_for(n_steps, batch_size)
-        texts = [t for r in rows for t in (r["text_a"], r["text_b"])]
+    for model, n_steps in wanted.items():
+        entry: dict[str, Any] = {"model": model, "steps": n_steps, "batch_size": batch_size, "max_length": max_length,
+                                 "items": items[: n_steps * batch_size], "weights": None, "config": None}
         if model == XLMR_LARGE_SHAPE:
-            entry = {"model": model, "weights": None}
-            tokenizer, _ = registry.load("tiny-random", vocab_texts=texts)
+            entry["architecture"] = "xlm-roberta"
+            entry["config"] = XLMR_LARGE_CONFIG
         else:
-            tokenizer, encoder = registry.load(model, vocab_texts=texts)
-            save_trimmed(tokenizer, encoder, folder / model, dtype="bfloat16")
-            entry = {"model": model, "weights": model}
-        tokenizer.save_pretrained(folder / f"{model}-tokenizer")
-        features = encode(rows, "pair_classification", tokenizer, max_length, train=True)
-        entry.update(steps=n_steps, batch_size=batch_size, max_length=max_length, tokenizer=f"{model}-tokenizer",
-                     items=[{"input_ids": i["input_ids"], "labels": i["labels"]} for i in features.items])
+            _, encoder = registry.load(model, vocab_texts=texts)
+            entry["architecture"] = "bert"
+            if weights:
+                save_trimmed(tokenizer, encoder, folder / model, dtype="bfloat16")
+                entry["weights"] = model
+            else:
+                entry["config"] = {k: v for k, v in encoder.config.to_dict().items()
+                                   if k not in ("architectures", "model_type", "transformers_version", "dtype",
+                                                "torch_dtype")}
         entries.append(entry)
     (folder / "bench.json").write_text(json.dumps({"workloads": entries}) + "\n")
     return folder
@@ -594,20 +605,24 @@ def prepare_bundle(folder: str | Path, models: list[str] | None = None, steps: i
 
 def load_bundle(folder: str | Path, models: list[str] | None = None, steps: int | None = None) -> list[Workload]:
     """Workloads from `prepare_bundle`'s folder (no kit, no hub, no `datasets` needed)."""
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, XLMRobertaConfig, XLMRobertaModel
 
     folder = Path(folder)
     if not (folder / "bench.json").is_file():
         raise XtlError(f"no bench bundle at {folder}; write one with 'python -m xtl.bench --prepare-bundle {folder}'")
+    tokenizer = AutoTokenizer.from_pretrained(folder / "tokenizer")
     out = []
     for entry in json.loads((folder / "bench.json").read_text())["workloads"]:
         if models and entry["model"] not in models:
             continue
-        tokenizer = AutoTokenizer.from_pretrained(folder / entry["tokenizer"])
-        if entry["weights"] is None:
-            encoder = _random_xlmr_large()
-        else:
+        if entry["weights"] is not None:
             encoder = AutoModel.from_pretrained(folder / entry["weights"], add_pooling_layer=False).float()
+        else:
+            config_class, model_class = ((XLMRobertaConfig, XLMRobertaModel) if entry["architecture"] == "xlm-roberta"
+                                         else (BertConfig, BertModel))
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                encoder = model_class(config_class(**entry["config"]), add_pooling_layer=False)
         n_steps = min(steps or entry["steps"], len(entry["items"]) // entry["batch_size"])
         items = entry["items"][: n_steps * entry["batch_size"]]
         features = Features("pair_classification", items, [len(i["input_ids"]) for i in items])
@@ -630,6 +645,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/<device>.json)")
     parser.add_argument("--bundle", default=None, help="read the work from a prepared bundle (GPU machines)")
     parser.add_argument("--prepare-bundle", default=None, metavar="FOLDER", help="write a bundle and exit")
+    parser.add_argument("--random-weights", action="store_true",
+                        help="bundle me5-small's shape without its weights (same speed, a few MiB to carry)")
     return parser.parse_args(argv)
 
 
@@ -640,7 +657,7 @@ def _cli(argv: list[str] | None = None) -> int:
     try:
         if args.prepare_bundle:
             folder = prepare_bundle(args.prepare_bundle, args.models, args.steps, args.batch_size or GPU_BATCH,
-                                    args.max_length)
+                                    args.max_length, weights=not args.random_weights)
             size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
             print(f"wrote {folder} ({size / 2**20:.1f} MiB)")
             return 0

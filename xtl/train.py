@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import torch
 from accelerate import Accelerator, DataLoaderConfiguration, DistributedDataParallelKwargs
+from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -139,6 +140,11 @@ def make_accelerator(config: TrainConfig, multi_head: bool = False) -> Accelerat
     if precision == "auto":
         precision = "bf16" if torch.cuda.is_available() else "no"
     handlers = [DistributedDataParallelKwargs(find_unused_parameters=True)] if multi_head else []
+    state = AcceleratorState._shared_state
+    if state and state.get("_mixed_precision") not in (None, precision):
+        # one process may train twice with different precisions (the bench does): accelerate keeps a
+        # process-wide state, so forget its precision part; the process group (PartialState) stays
+        AcceleratorState._reset_state(reset_partial_state=False)
     return Accelerator(mixed_precision=precision, gradient_accumulation_steps=config.grad_accum,
                        dataloader_config=DataLoaderConfiguration(split_batches=True), kwargs_handlers=handlers)
 
