@@ -136,9 +136,12 @@ def test_seed_scores_zero_shot_and_xtreme_average():
 
 # --------------------------------------------------------------------------- Q1
 
+T1 = Q.Q1_TARGETS[0]
+
+
 def q1_world(african, english=45.0, baseline=44.0, jitter=(0.0, 0.3, -0.3)):
-    return world({((), "panx"): flat(baseline), (Q.Q1_ENGLISH, "panx"): flat(english),
-                  (Q.Q1_AFRICAN, "panx"): flat(african)}, jitter=jitter)
+    return world({((), T1): flat(baseline), (Q.Q1_ENGLISH, T1): flat(english),
+                  (Q.Q1_AFRICAN, T1): flat(african)}, jitter=jitter)
 
 
 def test_q1_yes_when_african_is_non_inferior():
@@ -153,11 +156,11 @@ def test_q1_yes_when_african_is_non_inferior():
 
 def test_q1_no_and_inconclusive_and_not_run():
     assert Q.q1(q1_world(african=40.0)).verdict.verdict == "no"
-    noisy = world({((), "panx"): flat(44.0), (Q.Q1_ENGLISH, "panx"): flat(45.0)})
-    african = [r for s, v in zip((0, 1, 2), (48.0, 41.0, 44.0)) for r in rows(Q.Q1_AFRICAN, "panx", s, flat(v))]
+    noisy = world({((), T1): flat(44.0), (Q.Q1_ENGLISH, T1): flat(45.0)})
+    african = [r for s, v in zip((0, 1, 2), (48.0, 41.0, 44.0)) for r in rows(Q.Q1_AFRICAN, T1, s, flat(v))]
     noisy = pd.concat([noisy, pd.DataFrame(african, columns=Q.COLUMNS)])
     assert Q.q1(noisy).verdict.verdict == Q.INCONCLUSIVE
-    not_run = Q.q1(world({((), "panx"): flat(44.0)}))
+    not_run = Q.q1(world({((), T1): flat(44.0)}))
     assert not_run.verdict.verdict == Q.NOT_RUN and not_run.values["seeds"] == 0
     two_seeds = q1_world(african=47.0)
     assert Q.q1(two_seeds[two_seeds["seed"] < 2]).verdict.verdict == Q.INCONCLUSIVE
@@ -172,10 +175,10 @@ def q2_world(gain_by_layers, worst_drop=0.0):
         base = {"en": 80.0, "de": 50.0, "sw": 30.0, "yo": 20.0}
         inter = {k: v + gain for k, v in base.items()}
         inter["yo"] -= worst_drop
-        frames.append(world({((), "panx"): base}, model=model, jitter=(0.0, 0.1 * layers, -0.1 * layers)))
+        frames.append(world({((), Q.Q2_TARGET): base}, model=model, jitter=(0.0, 0.1 * layers, -0.1 * layers)))
         # training noise: differs by seed and size, so that the per-seed slopes differ
         noisy = [r for seed, j in zip((0, 1, 2), (0.0, 0.1 * layers, -0.1 * layers))
-                 for r in rows(Q.Q2_INTERMEDIATE, "panx", seed,
+                 for r in rows(Q.Q2_INTERMEDIATE, Q.Q2_TARGET, seed,
                                {k: v + j + 0.1 * ((layers + seed) % 3 - 1) for k, v in inter.items()}, model)]
         frames.append(pd.DataFrame(noisy, columns=Q.COLUMNS))
     return pd.concat(frames, ignore_index=True)
@@ -266,29 +269,33 @@ def phase2_frame(devs):
 
 
 def test_difficulty_is_chance_normalised():
-    measured = Q.difficulty(phase2_frame({("sst2",): 80.0, ("commonsenseqa",): 36.0, ("mnli",): 60.0}))
+    candidates = (("sst2",), ("commonsenseqa",), ("mnli",), ("squad",))
+    measured = Q.difficulty(phase2_frame({("sst2",): 80.0, ("commonsenseqa",): 36.0, ("mnli",): 60.0,
+                                          ("squad",): 30.0}), candidates)
     by = measured.set_index("setting")["difficulty"]
     assert by["sst2"] == pytest.approx(20 / 50)            # (100 - 80) / (100 - 50)
     assert by["commonsenseqa"] == pytest.approx(64 / 80)   # five choices: chance 20
     assert by["mnli"] == pytest.approx(40 / (100 - 100 / 3))
-    assert Q.chance_level("squad") == 0.0
+    assert by["squad"] == pytest.approx(0.7)               # F1: chance 0
+    assert Q.chance_level("squad") == 0.0 and Q.chance_level("panx") == 0.0
 
 
 def q4_world(hard_gain_african, hard_gain_other=1.0, easy_gain=1.0):
-    base = {"en": 80.0, "de": 50.0, "sw": 30.0, "yo": 20.0}
+    base = {"en": 80.0, "de": 50.0, "ru": 45.0, "yo": 20.0}
     easy = {k: v + easy_gain for k, v in base.items()}
     hard = {k: v + (hard_gain_african if k in Q.AFRICAN_LANGUAGES else hard_gain_other) for k, v in base.items()}
-    return world({((), "panx"): base, (("sst2",), "panx"): easy, (("commonsenseqa",), "panx"): hard})
+    return world({((), Q.Q4_TARGET): base, (("panx",), Q.Q4_TARGET): easy, (("squad",), Q.Q4_TARGET): hard})
 
 
 def test_q4_hard_minus_easy_on_african_languages():
-    phase2 = phase2_frame({("sst2",): 80.0, ("commonsenseqa",): 36.0, ("mnli",): 60.0})  # mnli has no panx runs
+    phase2 = phase2_frame({("panx",): 60.0, ("squad",): 20.0, ("mnli",): 50.0})  # mnli: not a candidate
     analysis = Q.q4(q4_world(hard_gain_african=4.0), phase2)
-    assert (analysis.values["easy"], analysis.values["hard"]) == ("sst2", "commonsenseqa")
+    assert (analysis.values["easy"], analysis.values["hard"]) == ("panx", "squad")
+    assert analysis.values["african"] == "yo"  # sw is not evaluated here
     assert analysis.values["effect"] == "+3.0 [+3.0, +3.0]"
     assert analysis.values["effect_other"] == "+0.0 [+0.0, +0.0]"
-    assert analysis.verdict.verdict == "yes: the harder task transfers better to sw/yo"
-    assert list(analysis.table["setting"]) == ["sst2", "commonsenseqa"]
+    assert analysis.verdict.verdict == "yes: the harder task transfers better to the African languages"
+    assert list(analysis.table["setting"]) == ["panx", "squad"]
     assert Q.q4(q4_world(hard_gain_african=1.0), phase2).verdict.verdict == "no: " + Q.NO_DIFFERENCE
     assert Q.q4(q4_world(hard_gain_african=-2.0), phase2).verdict.verdict.startswith("yes: the easier")
     assert Q.q4(q4_world(4.0), phase2.iloc[0:0]).verdict.verdict == Q.NOT_RUN
@@ -297,18 +304,21 @@ def test_q4_hard_minus_easy_on_african_languages():
 # --------------------------------------------------------------------------- Q5
 
 def test_q5_mixed_minus_english_on_xtreme_average():
-    base = {"en": 80.0, "de": 50.0, "sw": 30.0}
-    frame = world({(Q.Q5_ENGLISH, "panx"): base, (Q.Q5_ENGLISH, "xnli"): base,
-                   (Q.Q5_MIXED, "panx"): {k: v + 1.0 for k, v in base.items()},
-                   (Q.Q5_MIXED, "xnli"): {k: v + 3.0 for k, v in base.items()}})
+    base = {"en": 80.0, "de": 50.0, "yo": 30.0}
+    target = Q.Q5_TARGETS[0]
+    frame = world({(Q.Q5_ENGLISH, target): base, (Q.Q5_MIXED, target): {k: v + 2.0 for k, v in base.items()}})
     analysis = Q.q5(frame, {"seed 0": 0, "seed 1": 0, "seed 2": 0})
     assert analysis.values["effect"] == "+2.0 [+2.0, +2.0]"
-    assert analysis.values["effect_xnli"] == "+3.0 [+3.0, +3.0]"
+    assert analysis.values[f"effect_{target}"] == "+2.0 [+2.0, +2.0]"
     assert analysis.values["overlap"] == 0
     assert analysis.verdict.verdict == "mixed is better"
-    assert "equals an evaluated pair: 0" in analysis.verdict.reason
-    only_panx = frame[frame["target"] == "panx"]
-    assert Q.q5(only_panx).verdict.verdict == Q.NOT_RUN  # the average needs both targets
+    assert "equals an evaluated sentence: 0" in analysis.verdict.reason
+    assert Q.q5(frame[frame["tasks"] == Q.Q5_ENGLISH]).verdict.verdict == Q.NOT_RUN
+
+
+def test_xtreme_style_average_over_two_targets():
+    frame = world({(Q.Q5_ENGLISH, "udpos"): {"en": 90.0, "de": 60.0}, (Q.Q5_ENGLISH, "panx"): {"en": 80.0, "de": 40.0}})
+    assert Q.seed_scores(Q.select(frame, Q.Q5_ENGLISH), ["udpos", "panx"])[0] == pytest.approx(50.0)
 
 
 def test_text_overlap():
@@ -321,10 +331,9 @@ def test_text_overlap():
     lambda: Q.q1(q1_world(african=45.5)),
     lambda: Q.q2(q2_world({3: 1.0, 6: 2.0, 12: 3.0})),
     lambda: Q.q3(q3_items(long_gain=5.0)),
-    lambda: Q.q4(q4_world(4.0), phase2_frame({("sst2",): 80.0, ("commonsenseqa",): 36.0})),
-    lambda: Q.q5(world({(Q.Q5_ENGLISH, "panx"): flat(40.0), (Q.Q5_ENGLISH, "xnli"): flat(40.0),
-                        (Q.Q5_MIXED, "panx"): flat(41.0), (Q.Q5_MIXED, "xnli"): flat(42.0)})),
-    lambda: Q.q1(world({((), "panx"): flat(44.0)})),  # not run: a placeholder figure
+    lambda: Q.q4(q4_world(4.0), phase2_frame({("panx",): 60.0, ("squad",): 20.0})),
+    lambda: Q.q5(world({(Q.Q5_ENGLISH, "udpos"): flat(40.0), (Q.Q5_MIXED, "udpos"): flat(41.0)})),
+    lambda: Q.q1(world({((), T1): flat(44.0)})),  # not run: a placeholder figure
 ])
 def test_figures_have_labelled_axes(analysis):
     import matplotlib.pyplot as plt
@@ -339,8 +348,9 @@ def test_figures_have_labelled_axes(analysis):
 def test_questions_yml_matches_the_analysis():
     grid = yaml.safe_load((Path(__file__).parents[1] / Q.QUESTIONS_FILE).read_text())
     settings = grid["settings"]
-    assert tuple(settings["q1_afrisenti"]["tasks"]) == Q.Q1_AFRICAN
-    assert tuple(settings["q5_mixed"]["tasks"]) == Q.Q5_MIXED
+    assert tuple(settings["q1_african_ner"]["tasks"]) == Q.Q1_AFRICAN
+    assert tuple(settings["english_ner"]["tasks"]) == Q.Q1_ENGLISH == Q.Q5_ENGLISH == Q.Q2_INTERMEDIATE
+    assert tuple(settings["q5_mixed_ner"]["tasks"]) == Q.Q5_MIXED
     assert (settings["q3_squad64"]["max_length"], settings["q3_squad256"]["max_length"]) == Q.Q3_WINDOWS
     assert set(grid["profiles"]) == set(Q.PROFILES)
     for question, cells in Q.CELLS.items():  # every cell a question analyses is in its profile's grid
@@ -349,8 +359,8 @@ def test_questions_yml_matches_the_analysis():
             assert {"intermediate": setting, "target": target} in runs, (question, suffix, setting, target)
     # sizes: the African and English Q1 settings and the two Q5 settings see (about) the same number of examples
     train_limit = grid["profiles"]["questions"]["intermediate"]["train_limit"]
-    assert abs(3 * settings["q1_afrisenti"]["train_limit"] - train_limit) <= 3
-    assert 2 * settings["q5_mixed"]["train_limit"] == train_limit
+    assert abs(3 * settings["q1_african_ner"]["train_limit"] - train_limit) <= 3
+    assert sum(settings["q5_mixed_ner"]["task_limits"].values()) == train_limit
 
 
 def test_merged_grid_expands():
@@ -358,7 +368,7 @@ def test_merged_grid_expands():
 
     merged = Q.grid()
     planned = {p: runner.expand(p, grid=runner.deep_merge(merged)) for p in Q.PROFILES}
-    assert len(planned["questions"]) == 24 and len(planned["questions-l3"]) == 6 and len(planned["questions-q3"]) == 6
+    assert len(planned["questions"]) == 15 and len(planned["questions-l3"]) == 6 and len(planned["questions-q3"]) == 6
     assert {r.config["model"] for r in planned["questions-l12"]} == {"me5-small"}
 
 
