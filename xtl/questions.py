@@ -1,6 +1,6 @@
 """The follow-up questions Q1-Q5 (PAPER.md): which runs answer each, effects with 95 % intervals, verdicts.
 
-The grid is `questions.yml` (profiles `questions`, `questions-l3`, `questions-l12`); its runs write
+The grid is `questions.yml` (profiles `questions`, `questions-l3`, `questions-l12`, `questions-q3`); its runs write
 ordinary result folders, read here through `xtl.results.load`. Everything below the loaders is a
 pure function of tables, so tests feed it hand-made results.
 
@@ -38,7 +38,7 @@ from xtl.errors import XtlError
 QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
 PROFILE = "questions"                                  # Q1, Q3, Q4, Q5 and Q2's middle size
 PROFILES = ("questions", "questions-l3", "questions-l12", "questions-q3")  # every profile of questions.yml
-DEFAULT_PROFILES = ("questions",)  # what `make questions` runs (the CPU budget); the others: --profiles
+DEFAULT_PROFILES = PROFILES  # what `make questions` runs: every question's runs (--profiles picks some)
 QUESTIONS_FILE = "questions.yml"
 EXPERIMENT = "questions"
 MIN_SEEDS = 3
