@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-book: $(STAMP)  ## run the $(PROFILE) grid through papermill, the claims notebook over it, then the HTML book
+book: $(STAMP)  ## run the $(PROFILE) grid through papermill, the claims and teaching notebooks, then the HTML book
 	$(PY) -m xtl.cli run --profile $(PROFILE)
 	.venv/bin/papermill -k python3 --cwd . notebooks/claims.ipynb book/claims/claims.ipynb -p profile $(PROFILE)
+	.venv/bin/papermill -k python3 --cwd . notebooks/teaching.ipynb book/teaching.ipynb
 	$(MAKE) html
 
 questions: $(STAMP)  ## the five follow-up questions (3 seeds each), then their analysis notebooks
