@@ -398,3 +398,13 @@ def test_every_key_a_chapter_pastes_is_glued_by_the_notebook():
         assert "verdict" in pasted and "fig" in pasted
         missing = pasted - fixed - set(analysis.values)
         assert not missing, f"{question}.md pastes keys nobody glues: {sorted(missing)}"
+
+
+def test_measured_time_sums_every_profile_manifest(tmp_path, monkeypatch):
+    monkeypatch.setenv("XTL_BOOK_RUNS", str(tmp_path))
+    for profile, seconds in (("questions", [30.0, 45.5]), ("questions-q3", [200.0])):
+        (tmp_path / profile).mkdir()
+        manifest = {f"questions/run{k}": {"notebook_wall_s": s} for k, s in enumerate(seconds)}
+        (tmp_path / profile / "runs.json").write_text(json.dumps(manifest))
+    assert Q.measured_time() == (3, 275.5)
+    assert Q.measured_time(["questions-l3"]) == (0, 0.0)  # a profile that has not run yet

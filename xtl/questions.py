@@ -840,6 +840,15 @@ def plan(question: str, profile: str = PROFILE) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["profile", "run", "model", "finished", "estimate_s", "measured_s"])
 
 
+def measured_time(profiles: Sequence[str] = PROFILES) -> tuple[int, float]:
+    """Runs and summed notebook seconds of every executed questions run (the runner's manifests): what
+    `make questions` costs, each shared run counted once."""
+    from xtl import runner
+
+    entries = [entry for profile in profiles for entry in runner._read_manifest(profile).values()]
+    return len(entries), float(sum(entry["notebook_wall_s"] for entry in entries))
+
+
 def analyse(question: str, profile: str = PROFILE, root: Path | str | None = None) -> Analysis:
     """Load what `question` needs from results/<profile>*/ and analyse it."""
     if question not in QUESTIONS:
