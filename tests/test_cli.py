@@ -32,7 +32,7 @@ def test_models_lists_registry(capsys):
 def test_bad_config_is_one_line_exit_2(tmp_path, yaml_text, message):
     config = tmp_path / "run.yml"
     config.write_text(yaml_text)
-    done = subprocess.run([sys.executable, "-m", "xtl.cli", "target", str(config)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "xtl.cli", "target", str(config)], check=False, capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and message in done.stderr
     assert "Traceback" not in done.stderr
@@ -40,5 +40,5 @@ def test_bad_config_is_one_line_exit_2(tmp_path, yaml_text, message):
 
 def test_kit_not_found_is_one_line(tmp_path):
     env = {"XTL_DATA": str(tmp_path / "nowhere"), "PATH": ""}
-    done = subprocess.run([sys.executable, "-m", "xtl.cli", "data", "check"], capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, "-m", "xtl.cli", "data", "check"], check=False, capture_output=True, text=True, env=env)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "XTL_DATA" in done.stderr

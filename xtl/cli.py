@@ -69,8 +69,9 @@ def _bench(args: argparse.Namespace) -> None:
 
 
 def _target(args: argparse.Namespace) -> None:
-    from xtl import experiment
     import yaml
+
+    from xtl import experiment
 
     config = yaml.safe_load(Path(args.config).read_text())
     folder = experiment.target(config, profile=args.profile, experiment=args.experiment)

@@ -51,8 +51,8 @@ def write_predictions(folder: Path, task: Task, lang: str, rows: list[dict[str, 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f"{lang}.jsonl", "w") as handle:
-        for row, prediction in zip(rows, predictions):
-            handle.write(json.dumps({"gold": _gold(task, row), "prediction": prediction}, ensure_ascii=False) + "\n")
+        handle.writelines(json.dumps({"gold": _gold(task, row), "prediction": prediction}, ensure_ascii=False) + "\n"
+                          for row, prediction in zip(rows, predictions))
     if task.name in leaderboard.LEADERBOARD_EXTENSIONS:  # XTREME has a submission file for this task
         leaderboard.write_predictions(task.name, lang, _leaderboard_view(task, rows, predictions), folder / "xtreme")
 
