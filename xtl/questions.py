@@ -828,8 +828,7 @@ def plan(question: str, profile: str = PROFILE) -> pd.DataFrame:
         if name not in merged["profiles"]:
             continue
         wanted = {(setting, target) for s, setting, target in CELLS[question] if s == suffix}
-        manifest_path = runner.book_runs_root() / name / "runs.json"
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+        manifest = runner.read_manifest(name)
         for run in runner.expand(name, grid=runner.deep_merge(merged)):
             if (run.cells.get("intermediate"), run.cells.get("target")) not in wanted:
                 continue
@@ -845,7 +844,7 @@ def measured_time(profiles: Sequence[str] = PROFILES) -> tuple[int, float]:
     `make questions` costs, each shared run counted once."""
     from xtl import runner
 
-    entries = [entry for profile in profiles for entry in runner._read_manifest(profile).values()]
+    entries = [entry for profile in profiles for entry in runner.read_manifest(profile).values()]
     return len(entries), float(sum(entry["notebook_wall_s"] for entry in entries))
 
 
