@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from xtl import data, tasks
+from xtl import data, metrics, tasks
 from xtl.errors import XtlError
 from xtl.paths import data_root
 
@@ -137,3 +137,22 @@ def test_stand_ins_are_listed_for_every_stand_in_file_and_missing_part(kit):
                 assert f"{derivation.lang}/{output}" in text, (task.name, output)
     assert all("\n" not in note for task in tasks.all_tasks() for note in task.stand_ins)
     assert "NOT ANLI+" in " ".join(tasks.get("anli_plus").stand_ins)
+
+
+@pytest.mark.parametrize("lang", tasks.get("tydiqa").languages)
+def test_tydiqa_validation_is_scorable_in_every_language(kit, lang):
+    """The repaired kit carries gold answers: every question has a non-empty span, and gold scores 100."""
+    rows = data.rows("tydiqa", lang, "validation")
+    assert rows and all(t for r in rows for t in r["answers"]["text"]) and all(r["answers"]["text"] for r in rows)
+    gold = {r["id"]: r["answers"]["text"][0] for r in rows}
+    refs = {r["id"]: r["answers"] for r in rows}
+    assert metrics.squad_scores(gold, refs, lang=None)["f1"] == pytest.approx(100.0)
+
+
+def test_xcopa_english_test_is_evaluated_with_real_labels(kit):
+    task = tasks.get("xcopa")
+    assert task.eval_split["en"] == "test" and "en" not in task.xtreme_languages
+    labels = [r["label"] for r in data.rows("xcopa", "en", "test")]
+    assert len(labels) == 500 and set(labels) == {0, 1}
+    # row i of every translation shares the English label
+    assert labels == [r["label"] for r in data.rows("xcopa", "qu", "test")]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -82,8 +81,6 @@ def resolve_target(config: dict[str, Any]) -> dict[str, Any]:
     resolved = resolve_intermediate(config)
     target_cfg = _merge(DEFAULT_TARGET, config.get("target"), "target")
     task = tasks.get(target_cfg["task"])
-    if task.unscorable and not os.environ.get("XTL_DATA_EXTRA"):
-        raise XtlError(f"{task.name} cannot be evaluated: {task.unscorable}")
     if task.format in ("retrieval", "raw_text") or task.train_split is None:
         raise XtlError(f"{task.name} is not a trainable target; use a retrieval run or another task")
     if target_cfg["languages"] is not None:

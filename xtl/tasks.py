@@ -68,7 +68,6 @@ class Task:
     xtreme_languages: tuple[str, ...] = ()   # the languages the XTREME / XTREME-R average uses
     stand_ins: tuple[str, ...] = ()
     description: str = ""
-    unscorable: str = ""  # why this task cannot be evaluated with the data at hand ("" = it can)
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -227,11 +226,11 @@ _TASKS: tuple[Task, ...] = (
         known_splits=("validation", "test"), xtreme_languages=_MLQA,
         stand_ins=(
             "English training data is the squad task (SQuADShifts new_wiki stands in for SQuAD v1.1 train)",
-            ("every language is evaluated on validation: ar, en, hi, vi test are missing and the kit's de/es/zh "
-             "test files carry no gold answers (every answer text is empty)"),
-            ("de/test, es/test, zh/test are PARTIAL stand-ins rebuilt by MLQA question id from cross-lingual files: "
-            "3,821 of 4,517 (de), 3,283 of 5,253 (es), 3,128 of 5,137 (zh) questions; they over-represent "
-            "questions available in 3+ languages"),
+            ("every language is evaluated on validation, the one split complete in all 7 languages: ar, en, hi "
+             "test are missing"),
+            ("de/test, es/test, vi/test, zh/test are PARTIAL stand-ins rebuilt by MLQA question id from "
+             "cross-lingual files: 3,821 of 4,517 (de), 4,424 of 5,253 (es), 4,365 of 5,495 (vi), 4,217 of 5,137 "
+             "(zh) questions; they over-represent questions available in 3+ languages, so they are not evaluated"),
         ),
         description="MLQA, same-language context and question (G-XLT diagonal)",
     ),
@@ -249,15 +248,14 @@ _TASKS: tuple[Task, ...] = (
             ("en/dev (early stopping, 370 questions) is derived: ~10 % of en/train held out by passage; en/train "
             "is the rest (3,326)"),
             "the kit's en/train ids are not unique (XTREME's paragraph indices): rows get '<id>-<row>' ids",
-            "the kit's validation files carry no gold answers (every answer text is empty): TyDiQA cannot be scored",
+            ("the kit's validation gold answers come from Google's per-language GoldP v1.1 dev files (XTREME's "
+             "download strips them)"),
         ),
-        unscorable=("the kit's TyDiQA-GoldP validation files have no gold answers (stripped at the source); put a "
-                    "labelled copy under XTL_DATA_EXTRA or run 'xtl data prepare tydiqa' online"),
         description="TyDiQA-GoldP (gold passage) extractive QA in 9 typologically diverse languages",
     ),
     Task(
         name="xcopa", format="multiple_choice", role="target", kit_name="xcopa", languages=_XCOPA,
-        eval_split=_every(tuple(x for x in _XCOPA if x != "en"), "test"), label_names=("choice1", "choice2"),
+        eval_split=_every(_XCOPA, "test"), label_names=("choice1", "choice2"),
         metric="accuracy",
         hub={"path": "xcopa", "config": "{lang}", "english": {"path": "super_glue", "config": "copa"}},
         head_group="xcopa", max_length=256,
@@ -266,7 +264,8 @@ _TASKS: tuple[Task, ...] = (
         stand_ins=(
             "trained on the 400 English COPA training items only (XTREME-R first trains on SIQA; see socialiqa)",
             "the question ('cause'/'effect') is rendered as an English question in every language",
-            "en/test (English COPA test) is not evaluated: its labels are stripped in the kit (all 500 are 0)",
+            ("en/test labels (COPA test) are those of XCOPA's 11 translations, which agree on every item; English "
+             "is evaluated but is outside the XTREME-R average"),
         ),
         description="XCOPA causal commonsense reasoning (XTREME-R)",
     ),
