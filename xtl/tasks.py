@@ -73,6 +73,11 @@ class Task:
         return hash(self.name)
 
     @property
+    def chance(self) -> float:
+        """The score of a uniform guess (%): 100 / classes or choices for accuracy, 0 for F1-type metrics."""
+        return 100.0 / len(self.label_names) if self.metric == "accuracy" and self.label_names else 0.0
+
+    @property
     def dev_lang(self) -> str | None:
         """Early stopping always uses the training language's data (English for every target)."""
         return self.train_lang
