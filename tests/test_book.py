@@ -248,3 +248,80 @@ def test_committed_book_builds_with_warnings_as_errors(tmp_path):
                            check=False, capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, (build.stdout + build.stderr)[-4000:]
     assert (tmp_path / "_build/html/book/intro.html").is_file()
+
+
+# --------------------------------------------------------------------------- what the committed book holds
+
+def _committed_notebooks() -> list[str]:
+    listed = subprocess.run(["git", "ls-files", "book/*.ipynb", "book/**/*.ipynb", "results/**/*.ipynb"], cwd=REPO,
+                            check=False, capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.fail(f"git ls-files failed (the test needs a git checkout): {listed.stderr.strip()}")
+    return sorted(set(listed.stdout.split()))
+
+
+def test_committed_notebooks_hold_no_machine_path_and_no_warning_output():
+    """Executed notebooks read the same on every machine: no absolute folder, no stale warning (stderr)."""
+    from xtl.notebook_paths import MACHINE_PREFIXES, machine_paths, warning_outputs
+
+    names = _committed_notebooks()
+    assert len(names) > 10
+    markers = (*MACHINE_PREFIXES, str(REPO), str(Path.home()))
+    problems = []
+    for name in names:
+        notebook = json.loads((REPO / name).read_text(encoding="utf-8"))
+        problems += [f"{name} {where}" for where in machine_paths(notebook, markers)]
+        problems += [f"{name} {where}: warning output" for where in warning_outputs(notebook)]
+    assert not problems, "\n".join(problems[:20]) + "\n(clean them: python -m xtl.notebook_paths FILE...)"
+
+
+def test_clean_notebook_makes_paths_relative_and_drops_warnings():
+    from xtl.notebook_paths import clean_notebook, machine_paths, warning_outputs
+
+    notebook = {"cells": [{"cell_type": "code", "source": "print(folder)", "outputs": [
+        {"output_type": "stream", "name": "stderr",
+         "text": ["/srv/x/.venv/lib/tqdm/auto.py:21: TqdmWarning: IProgress not found.\n"]},
+        {"output_type": "stream", "name": "stdout", "text": ["/srv/x/results/laptop/target/run-1\n"]},
+        {"output_type": "stream", "name": "stdout", "text": ["encoder checkpoint: /root/.cache/xtl/checkpoints/ab\n"]},
+        {"output_type": "stream", "name": "stderr", "text": ["an error the reader should see\n"]},
+        {"output_type": "execute_result", "data": {"text/plain": ["'/srv/x'"], "image/png": "/srv/x/AAAA"}}]}],
+        "metadata": {"papermill": {"input_path": "/srv/x/notebooks/target.ipynb",
+                                   "output_path": "/root/.cache/xtl/runner/1/partial/laptop/target/run-1.ipynb"}}}
+    replacements = [("/srv/x", "."), ("/root/.cache/xtl", "$XTL_CACHE"), ("/srv/x2", "elsewhere")]
+    clean = clean_notebook(notebook, replacements, output_path="book/runs/laptop/target/run-1.ipynb")
+    texts = ["".join(o.get("text", [])) for o in clean["cells"][0]["outputs"]]
+    assert texts[:3] == ["results/laptop/target/run-1\n", "encoder checkpoint: $XTL_CACHE/checkpoints/ab\n",
+                         "an error the reader should see\n"]
+    assert clean["cells"][0]["outputs"][3]["data"] == {"text/plain": ["'.'"], "image/png": "/srv/x/AAAA"}
+    assert clean["metadata"]["papermill"] == {"input_path": "notebooks/target.ipynb",
+                                              "output_path": "book/runs/laptop/target/run-1.ipynb"}
+    assert not warning_outputs(clean) and not machine_paths(clean, ("/srv/", "/root/"))
+    assert warning_outputs(notebook) and machine_paths(notebook, ("/srv/", "/root/"))
+    assert clean_notebook(clean, replacements) == clean  # deterministic: a second pass changes nothing
+    assert notebook["metadata"]["papermill"]["input_path"].startswith("/srv/x")  # the input is not modified
+
+
+def test_display_path_is_repo_relative_or_named_by_its_variable(tmp_path):
+    from xtl.notebook_paths import display_path
+
+    roots = [(str(REPO), "."), (str(tmp_path / "cache"), "$XTL_CACHE"), (str(tmp_path), "$XTL_RESULTS")]
+    assert display_path(REPO / "results" / "laptop" / "x", roots) == "results/laptop/x"
+    assert display_path(tmp_path / "cache" / "checkpoints" / "ab", roots) == "$XTL_CACHE/checkpoints/ab"
+    assert display_path(tmp_path / "teaching", roots) == "$XTL_RESULTS/teaching"
+    assert display_path(REPO / "results", None) == "results"
+
+
+def test_license_and_citation():
+    """LICENSE is MIT like pyproject; CITATION.cff parses and cites the paper as preferred citation."""
+    import yaml
+
+    assert (REPO / "LICENSE").read_text().startswith("MIT License\n\nCopyright (c) 2026 the xtl authors")
+    assert 'license = "MIT"' in (REPO / "pyproject.toml").read_text()
+    cff = yaml.safe_load((REPO / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["type"] == "software" and cff["license"] == "MIT"
+    paper = cff["preferred-citation"]
+    assert paper["title"] == "English Intermediate-Task Training Improves Zero-Shot Cross-Lingual Transfer Too"
+    assert [a["family-names"] for a in paper["authors"]] == ["Phang", "Calixto", "Htut", "Pruksachatkun", "Liu",
+                                                            "Vania", "Kann", "Bowman"]
+    assert paper["year"] == 2020 and "AACL-IJCNLP 2020" in paper["conference"]["name"]
+    assert any(i["value"] == "arXiv:2005.13013" for i in paper["identifiers"])

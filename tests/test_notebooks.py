@@ -47,6 +47,18 @@ def test_template_explains_itself_and_calls_only_xtl(path):
     assert {"model", "seed", "intermediate_tasks"} <= set(declared)
 
 
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_template_prints_repo_relative_paths_and_named_averages(path):
+    """No template prints a machine path; every scored run prints and glues its averages by name."""
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    raw = [line for line in code.splitlines()
+           if "print(" in line and ("folder" in line or "checkpoint" in line) and "display_path" not in line]
+    assert not raw, f"{path.name} prints a machine path; print xtl.notebook_paths.display_path(...): {raw}"
+    if "load_run(folder)" in code:
+        assert "xtl.results.named_averages(scores)" in code and "xtl.results.averages_line(scores)" in code
+        assert 'glue("average"' not in code and '["value"].mean()' not in code
+
+
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     """Run the smoke profile for real, with results, notebooks and phase-2 checkpoints in tmp."""
@@ -88,7 +100,7 @@ def test_smoke_results_and_index(smoke):
     assert set(frame["target"]) == {"panx", "xquad", "tatoeba", "bucc2018", "xnli"}
     assert set(frame["intermediate"]) == {"baseline", "multi", "mnli+mlm", "xnli-translated"}
     assert frame["value"].between(0, 100).all()
-    averages = results.gains(results.run_averages(frame))
+    averages = results.gains(results.run_averages(frame), "all_langs_avg")
     assert len(averages) == 6 and (averages.loc[averages["intermediate"] == "baseline", "gain"] == 0).all()
     index = (smoke["tmp"] / "book" / "smoke" / "index.md").read_text()
     assert index.count("[notebook](") == len(smoke["planned"])

@@ -190,7 +190,7 @@ def test_q2_slope_per_doubling_and_spread():
     assert analysis.verdict.verdict == "yes: the gain grows with size"
     row = analysis.table.set_index("layers").loc[6]
     # +2 on de and sw, +1.4 on yo: (2 + 2 + 1.4) / 3 = 1.8, plus the seeds' noise (0, -0.1, +0.1 at 6 layers)
-    assert row["gain: mean"].startswith("+1.8 [")
+    assert row["gain: zero_shot_avg"].startswith("+1.8 [")
     assert row["gain: worst language"].startswith("+1.4 [")
     assert set(analysis.plot["statistic"]) == {"mean", "std", "worst", "gap"}
 

@@ -344,3 +344,80 @@ def test_all_verdicts_on_empty_results_are_not_testable():
     assert set(out) == {"c1", "c2", "c3", "c4", "c5", "c6"}
     assert {v.verdict for v in out.values()} == {NOT_TESTABLE}
     assert all(v.reason for v in out.values())
+
+
+# --------------------------------------------------------------------------- one name, one number
+
+def _qa_run(root: Path, inter: list[str], seed: int, f1: dict[str, float]) -> Path:
+    """An xquad result folder as xtl.experiment writes it; EM is 10 points below F1 in every language."""
+    from xtl import scoring, tasks
+
+    folder = root / "grid" / f"xquad-{'+'.join(inter) or 'baseline'}-s{seed}"
+    folder.mkdir(parents=True)
+    config = {"model": "me5-small", "seed": seed, "intermediate": {"tasks": inter, "mlm_share": 0.0, "max_length": 128},
+              "target": {"task": "xquad", "max_length": 128, "eval_limit": 10}}
+    per_language = {lang: {"f1": v, "exact_match": v - 10.0} for lang, v in f1.items()}
+    xtreme = {lang: m for lang, m in per_language.items() if lang in tasks.get("xquad").xtreme_languages}
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "metrics.json").write_text(json.dumps({
+        "task": "xquad", "metric": "f1", "per_language": per_language, "average": scoring.average(xtreme),
+        "english_dev": 50.0}))
+    return folder
+
+
+def test_the_same_run_gives_the_same_number_under_the_same_name_on_every_path(tmp_path):
+    """results loader, run index summary, verdicts and questions: each named average is one number.
+
+    English scores far above the rest and 'ro' is evaluated but not an XTREME language for XQuAD, so the
+    three averages differ from each other and from the EM/F1 mean: a path that averaged other
+    languages or another QA score under a name would disagree here.
+    """
+    from xtl import questions, results, scoring
+
+    f1 = {"en": 90.0, "de": 40.0, "es": 50.0, "ro": 20.0}
+    for seed in (0, 1, 2):
+        _qa_run(tmp_path / "p", [], seed, {k: v - seed for k, v in f1.items()})
+        folder = _qa_run(tmp_path / "p", ["squad"], seed, {k: v + 5 - seed for k, v in f1.items()})
+    expected = {"xtreme_avg": (90 + 40 + 50) / 3, "zero_shot_avg": (40 + 50 + 20) / 3, "all_langs_avg": 200 / 4}
+    assert list(scoring.AVERAGES) == list(expected) and scoring.QA_SCORE == "f1"
+
+    frame = results.load("p", tmp_path)
+    table = results.run_averages(frame)
+    base0 = table[(table["intermediate"] == "baseline") & (table["seed"] == 0)].iloc[0]
+    for name, value in expected.items():  # the loader
+        assert base0[name] == pytest.approx(value)
+    shown = results.comparison(frame, "xquad", "me5-small", 0).set_index("intermediate")  # run notebooks' table
+    assert shown.loc["baseline", "all_langs_avg"] == pytest.approx(round(expected["all_langs_avg"], 1))
+
+    summary = results.summarise_folder(folder)  # the run index
+    assert summary["average"] == pytest.approx(table.set_index("run_id").loc[folder.name, summary["average_name"]])
+    metrics_json = json.loads((folder / "metrics.json").read_text())
+    assert summary["average_name"] == "xtreme_avg" and summary["average"] == pytest.approx(metrics_json["average"]["f1"])
+
+    res = Results(frame)  # the verdicts
+    assert verdicts.SCORE_AVG in expected
+    for _, row in table.iterrows():
+        setting = "baseline" if row["intermediate"] == "baseline" else "squad"
+        assert res.score(setting, "xquad", int(row["seed"])) == pytest.approx(row[verdicts.SCORE_AVG])
+
+    q = questions.load(("p",), tmp_path)  # the questions
+    assert questions.SCORE_AVG in expected
+    for tasks_, setting in (((), "baseline"), (("squad",), "squad")):
+        per_seed = questions.seed_scores(questions.select(q, tasks_, ["xquad"]), ["xquad"])
+        want = table[table["intermediate"] == setting].set_index("seed")[questions.SCORE_AVG]
+        assert per_seed == pytest.approx({int(s): v for s, v in want.items()})
+    wide = questions._wide_table({"baseline": questions.select(q, (), ["xquad"])}, ["de", "es", "ro"], ["baseline"])
+    assert wide.loc[questions.SCORE_AVG, "baseline"] == pytest.approx(round(expected["zero_shot_avg"] - 1, 1))
+
+
+def test_named_averages_are_defined_once():
+    from xtl import scoring
+
+    values = {"en": 80.0, "de": 40.0, "xx": 10.0}
+    assert scoring.language_average("all_langs_avg", "xnli", values) == pytest.approx(130 / 3)
+    assert scoring.language_average("zero_shot_avg", "xnli", values) == pytest.approx(25.0)
+    assert scoring.language_average("xtreme_avg", "xnli", values) == pytest.approx(60.0)  # xx is no XNLI language
+    assert scoring.language_average("xtreme_avg", "not-a-task", values) == pytest.approx(130 / 3)
+    assert math.isnan(scoring.language_average("zero_shot_avg", "xnli", {"en": 80.0}))
+    with pytest.raises(Exception, match="unknown average"):
+        scoring.language_average("average", "xnli", values)

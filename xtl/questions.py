@@ -4,10 +4,10 @@ The grid is `questions.yml` (profiles `questions`, `questions-l3`, `questions-l1
 ordinary result folders, read here through `xtl.results.load`. Everything below the loaders is a
 pure function of tables, so tests feed it hand-made results.
 
-Scores. A run's score on a target is the unweighted mean over its zero-shot languages (every
-evaluated language but English, the training language) of the target's headline metric, in
-percent (F1 for UD-POS, PAN-X and QA). Over several targets, the XTREME-style average
-(`xtl.metrics.xtreme_score`) of those language means.
+Scores. A run's score on a target is its `zero_shot_avg` (`xtl.scoring`): the unweighted mean over
+every evaluated language but English, the training language, of the target's headline metric, in
+percent (F1 for UD-POS, PAN-X and QA; QA counts F1 only). Over several targets, the mean over targets
+of those `zero_shot_avg`s (`TARGETS_AVG`).
 
 Effects. An effect is a difference between two settings, paired by seed (same seed: same training
 sample, same evaluation items); its 95 % interval is a Student-t interval over the per-seed
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from xtl.errors import XtlError
+from xtl.scoring import ZERO_SHOT_AVG, language_average
 
 QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
 PROFILE = "questions"                                  # Q1, Q3, Q4, Q5 and Q2's middle size
@@ -44,6 +45,8 @@ EXPERIMENT = "questions"
 MIN_SEEDS = 3
 MARGIN = 1.0  # points
 TRAINING_LANGUAGE = "en"
+SCORE_AVG = ZERO_SHOT_AVG   # the named average every question compares (xtl.scoring)
+TARGETS_AVG = f"{ZERO_SHOT_AVG} (mean over targets)"   # its label when several targets are averaged
 
 BASELINE: tuple[str, ...] = ()
 # Every head here is token- or span-level: me5-small-l6's first-token state barely varies across inputs,
@@ -285,15 +288,18 @@ def main_model(frame: pd.DataFrame) -> str | None:
     return str(frame["model"].mode().iloc[0])
 
 
-def seed_scores(rows: pd.DataFrame, targets: Sequence[str]) -> dict[int, float]:
-    """Per seed, the XTREME-style average over `targets` of each target's language mean (seeds lacking one are left out)."""
-    from xtl.metrics import xtreme_score
+def target_score(target: str, rows: pd.DataFrame) -> float:
+    """One run's score on one target: its `zero_shot_avg` (`xtl.scoring.language_average`)."""
+    return language_average(SCORE_AVG, target, dict(zip(rows["language"], rows["value"])))
 
+
+def seed_scores(rows: pd.DataFrame, targets: Sequence[str]) -> dict[int, float]:
+    """Per seed, the mean over `targets` of each target's `zero_shot_avg` (seeds lacking a target are left out)."""
     out = {}
     for seed, group in rows.groupby("seed"):
-        per_task = {t: dict(zip(g["language"], g["value"])) for t, g in group.groupby("target")}
+        per_task = {t: target_score(str(t), g) for t, g in group.groupby("target")}
         if set(per_task) >= set(targets) and per_task:
-            out[int(seed)] = xtreme_score({t: per_task[t] for t in targets}).score
+            out[int(seed)] = float(np.mean([per_task[t] for t in targets]))
     return out
 
 
@@ -361,7 +367,7 @@ def q1(frame: pd.DataFrame) -> Analysis:
     table = _wide_table(rows, order, ["baseline", "English", "African"])
     if not table.empty:
         lc = language_contrast(rows["African"], rows["English"]).set_index("language")
-        table["African − English"] = [diff.text() if lang == "mean (zero-shot)" else _fmt_effect(lc, lang)
+        table["African − English"] = [diff.text() if lang == SCORE_AVG else _fmt_effect(lc, lang)
                                       for lang in table.index]
     values = {"effect": diff.text(), "gain_african": gain_african.text(), "gain_english": gain_english.text(),
               "seeds": diff.n_seeds, "model": model or "-", "targets": ", ".join(Q1_TARGETS),
@@ -401,18 +407,18 @@ def _fmt_effect(per_lang: pd.DataFrame, lang: str) -> str:
 
 
 def _wide_table(rows: Mapping[str, pd.DataFrame], order: list[str], names: Sequence[str]) -> pd.DataFrame:
-    """Language x setting means over seeds (percent), languages in `order`, the mean over languages last."""
+    """Language x setting means over seeds (percent), languages in `order`, the `zero_shot_avg` row last."""
     columns = {name: rows[name].groupby("language")["value"].mean() for name in names if not rows[name].empty}
     if not columns:
         return pd.DataFrame()
     table = pd.DataFrame(columns).reindex(order)
-    table.loc["mean (zero-shot)"] = table.mean()
+    table.loc[SCORE_AVG] = table.mean()  # = the mean over seeds of each setting's zero_shot_avg (same languages)
     table.index.name = "language"
     return table.round(1)
 
 
 def q2(frame: pd.DataFrame) -> Analysis:
-    """Gain of intermediate training by encoder depth: language mean, worst language, spread."""
+    """Gain of intermediate training by encoder depth: `zero_shot_avg` ("mean"), worst language, spread."""
     sizes = []
     for model, group in frame.groupby("model"):
         base = select(group, BASELINE, [Q2_TARGET])
@@ -432,9 +438,9 @@ def q2(frame: pd.DataFrame) -> Analysis:
                          for s in sizes for stat, g in s["gains"].items()])
     table = pd.DataFrame([{
         "encoder": s["model"], "layers": s["layers"],
-        "baseline mean": t_interval(s["stats"]["baseline"]["mean"]).value,
-        f"{'+'.join(Q2_INTERMEDIATE)} mean": t_interval(s["stats"]["intermediate"]["mean"]).value,
-        "gain: mean": s["gains"]["mean"].text(), "gain: worst language": s["gains"]["worst"].text(),
+        f"baseline {SCORE_AVG}": t_interval(s["stats"]["baseline"]["mean"]).value,
+        f"{'+'.join(Q2_INTERMEDIATE)} {SCORE_AVG}": t_interval(s["stats"]["intermediate"]["mean"]).value,
+        f"gain: {SCORE_AVG}": s["gains"]["mean"].text(), "gain: worst language": s["gains"]["worst"].text(),
         "change: std over languages": s["gains"]["std"].text(), "change: worst-language gap": s["gains"]["gap"].text(),
         "seeds": s["gains"]["mean"].n_seeds} for s in sizes])
     if not table.empty:
@@ -452,14 +458,14 @@ def q2(frame: pd.DataFrame) -> Analysis:
 
 
 def _spread_by_seed(rows: pd.DataFrame) -> dict[str, dict[int, float]]:
-    """Per seed over the zero-shot languages: mean, std (ddof 0), worst score, gap mean - worst."""
+    """Per seed over the zero-shot languages: mean (`zero_shot_avg`), std (ddof 0), worst score, gap mean - worst."""
     out: dict[str, dict[int, float]] = {"mean": {}, "std": {}, "worst": {}, "gap": {}}
     for seed, group in rows.groupby("seed"):
         v = group["value"].to_numpy(dtype=float)
-        out["mean"][int(seed)] = float(v.mean())
+        out["mean"][int(seed)] = target_score(str(group["target"].iloc[0]), group)
         out["std"][int(seed)] = float(v.std())
         out["worst"][int(seed)] = float(v.min())
-        out["gap"][int(seed)] = float(v.mean() - v.min())
+        out["gap"][int(seed)] = out["mean"][int(seed)] - float(v.min())
     return out
 
 
@@ -722,7 +728,7 @@ def text_overlap(train_texts: Iterable[str], eval_texts: Iterable[str]) -> int:
 
 
 def q5(frame: pd.DataFrame, overlap: Mapping[str, int] | None = None) -> Analysis:
-    """Mixed English + African NER minus English-only NER at the same size, XTREME-style average."""
+    """Mixed English + African NER minus English-only NER at the same size, on `TARGETS_AVG`."""
     model = main_model(select(frame, Q5_ENGLISH, Q5_TARGETS))
     english = select(frame, Q5_ENGLISH, Q5_TARGETS, model)
     mixed = select(frame, Q5_MIXED, Q5_TARGETS, model)
@@ -746,14 +752,14 @@ def q5(frame: pd.DataFrame, overlap: Mapping[str, int] | None = None) -> Analysi
 
 
 def q5_verdict(effect: Effect, per_target: Mapping[str, Effect], overlap: Mapping[str, int] | None = None) -> Verdict:
-    """By the interval of mixed - English-only on the XTREME-style average."""
+    """By the interval of mixed - English-only on `TARGETS_AVG`."""
     evidence = {"seeds": effect.n_seeds, "effect": effect.as_dict(),
                 "per_target": {t: e.as_dict() for t, e in per_target.items()}, "overlap": dict(overlap or {})}
     if effect.n_seeds == 0:
         return _not_run("the English-only and the mixed intermediate setting",
                         "panx 280 vs panx 140 + masakhaner2 (hau, swa, yor) 140, target udpos")
     targets = "; ".join(f"{t} {e.text()}" for t, e in per_target.items())
-    head = (f"Mixed minus English-only intermediate training, XTREME-style average over {', '.join(per_target)}: "
+    head = (f"Mixed minus English-only intermediate training, {TARGETS_AVG} over {', '.join(per_target)}: "
             f"{effect.text()} points ({_seeds_note(effect)}); per target: {targets}.")
     if overlap:
         head += f" Training sentences whose text equals an evaluated sentence: {sum(overlap.values())}."
@@ -897,7 +903,7 @@ def figure(analysis: Analysis):
         ax.legend(title=legend, fontsize="small")
     elif q == "q2":
         shown = data[data["statistic"].isin(["mean", "worst"])].copy()
-        shown["statistic"] = shown["statistic"].map({"mean": "language mean", "worst": "worst language"})
+        shown["statistic"] = shown["statistic"].map({"mean": SCORE_AVG, "worst": "worst language"})
         fig, ax = plt.subplots(figsize=(6, 3.8))
         for k, (stat, part) in enumerate(shown.groupby("statistic")):
             part = part.sort_values("layers")
@@ -1013,12 +1019,16 @@ def execute_analysis(question: str, profile: str = PROFILE, out_dir: Path | None
                                parameters={"profile": profile, "question": question}, kernel_name="python3",
                                cwd=str(repo_root()), progress_bar=False)
     shutil.move(str(partial), output)
+    from xtl.notebook_paths import clean_notebook_file
+
+    clean_notebook_file(output)  # papermill records the partial and template paths of this machine
     return output
 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m xtl.questions run [--dry-run] [--profiles ...]`: the grid, then the five analysis notebooks."""
     from xtl import runner
+    from xtl.notebook_paths import display_path
 
     parser = argparse.ArgumentParser(prog="python -m xtl.questions", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -1039,7 +1049,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.dry_run and not args.only:
             for question in QUESTIONS:
                 took = time.perf_counter()
-                print(f"analysis {question} -> {execute_analysis(question)} "
+                print(f"analysis {question} -> {display_path(execute_analysis(question))} "
                       f"({runner.format_duration(time.perf_counter() - took)})", flush=True)
     except XtlError as error:
         print(f"error: {error}", file=sys.stderr)

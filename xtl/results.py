@@ -1,22 +1,27 @@
 """Result folders as pandas tables: what the notebooks and the claims pages read.
 
 `load(profile)` gives one row per (run, language) of every target and retrieval run under
-`results/<profile>/`; `run_averages` collapses languages into one row per run and `gains` sets
-each run against the baseline (no intermediate training) of the same target, model and seed.
+`results/<profile>/`; `run_averages` collapses languages into one row per run, under the three
+named averages of `xtl.scoring` (`xtreme_avg`, `zero_shot_avg`, `all_langs_avg`: headline metric,
+QA as F1), and `gains` sets one of them against the baseline (no intermediate training) of the same
+target, model and seed.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from xtl import scoring
 from xtl.paths import results_root
+from xtl.scoring import ALL_LANGS_AVG, AVERAGES, XTREME_AVG
 
 COLUMNS = ["experiment", "run_id", "run_path", "intermediate", "intermediate_tasks", "target", "seed", "model",
-           "language", "metric", "value", "xtreme_value", "english_dev", "wall_s"]
+           "language", "metric", "value", "em_f1_mean", "english_dev", "wall_s"]
 BASELINE = "baseline"
 QA_METRICS = ("f1", "exact_match")
 
@@ -50,7 +55,7 @@ def load_run(folder: Path | str) -> pd.DataFrame:
             "intermediate_tasks": "+".join((config.get("intermediate") or {}).get("tasks") or []),
             "target": metrics.get("task"), "seed": config.get("seed"), "model": config.get("model"),
             "language": language, "metric": main, "value": value,
-            "xtreme_value": (scores["f1"] + scores["exact_match"]) / 2 if qa else value,
+            "em_f1_mean": (scores["f1"] + scores["exact_match"]) / 2 if qa else value,  # XTREME's QA score; no named average uses it
             "english_dev": metrics.get("english_dev"),
             "wall_s": metrics.get("wall_s", env.get("wall_s")),
         })
@@ -71,36 +76,70 @@ def load(profile: str, root: Path | str | None = None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def run_averages(frame: pd.DataFrame, value: str = "value") -> pd.DataFrame:
-    """One row per run: the unweighted mean over its languages (`value` or `xtreme_value`)."""
+def named_averages(scores: pd.DataFrame) -> dict[str, float]:
+    """`xtreme_avg`, `zero_shot_avg`, `all_langs_avg` of one run's rows (`load_run`), via `xtl.scoring`."""
+    if scores.empty:
+        return {name: float("nan") for name in AVERAGES}
+    return scoring.named_averages(str(scores["target"].iloc[0]), dict(zip(scores["language"], scores["value"])))
+
+
+def averages_line(scores: pd.DataFrame) -> str:
+    """How run notebooks print one run's averages: each number beside its name and its language count."""
+    if scores.empty:
+        return "no languages evaluated"
+    target, languages = str(scores["target"].iloc[0]), list(scores["language"])
+    parts = [f"{name} {value:.1f} ({len(scoring.averaged_languages(name, target, languages))} languages)"
+             for name, value in named_averages(scores).items() if not math.isnan(value)]
+    english = scores.loc[scores["language"] == scoring.TRAINING_LANGUAGE, "value"]
+    return f"{scores['metric'].iloc[0]}: " + ", ".join(parts) + (f"; English {english.iloc[0]:.1f}" if len(english) else "")
+
+
+def run_averages(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: its `xtreme_avg`, `zero_shot_avg` and `all_langs_avg` (one column each, `xtl.scoring`)."""
     keys = ["experiment", "run_id", "intermediate", "intermediate_tasks", "target", "seed", "model", "metric"]
     if frame.empty:
-        return pd.DataFrame(columns=keys + ["average", "english_dev", "languages", "wall_s"])
-    grouped = frame.groupby(keys, dropna=False, sort=True)
-    return grouped.agg(average=(value, "mean"), english_dev=("english_dev", "first"), languages=("language", "nunique"),
-                       wall_s=("wall_s", "first")).reset_index()
+        return pd.DataFrame(columns=keys + list(AVERAGES) + ["english_dev", "languages", "wall_s"])
+    rows = []
+    for key, run in frame.groupby(keys, dropna=False, sort=True):
+        first = run.iloc[0]
+        rows.append({**dict(zip(keys, key)), **named_averages(run), "english_dev": first["english_dev"],
+                     "languages": run["language"].nunique(), "wall_s": first["wall_s"]})
+    return pd.DataFrame(rows, columns=keys + list(AVERAGES) + ["english_dev", "languages", "wall_s"])
 
 
-def gains(averages: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
-    """`averages` with `gain`: average minus the baseline run's of the same target, model and seed."""
-    base = averages[averages["intermediate"] == baseline][["target", "model", "seed", "average"]]
-    base = base.drop_duplicates(["target", "model", "seed"]).rename(columns={"average": "baseline_average"})
+def gains(averages: pd.DataFrame, average: str = ALL_LANGS_AVG, baseline: str = BASELINE) -> pd.DataFrame:
+    """`averages` with `baseline_<average>` and `gain`: the named `average` minus the baseline run's
+    (same target, model and seed)."""
+    if average not in AVERAGES:
+        raise ValueError(f"unknown average {average!r}; use one of {', '.join(AVERAGES)}")
+    base = averages[averages["intermediate"] == baseline][["target", "model", "seed", average]]
+    base = base.drop_duplicates(["target", "model", "seed"]).rename(columns={average: f"baseline_{average}"})
     merged = averages.merge(base, on=["target", "model", "seed"], how="left")
-    merged["gain"] = merged["average"] - merged["baseline_average"]
+    merged["gain"] = merged[average] - merged[f"baseline_{average}"]
     return merged
 
 
+SUMMARY_AVERAGE = XTREME_AVG
+"""The named average `summarise_folder` (and so the run index pages) reports."""
+
+
 def summarise_folder(folder: Path | str) -> dict[str, Any]:
-    """task, metric, language average and English dev score of any run folder (phase 2 included)."""
+    """task, metric, `xtreme_avg` (as `average`, named by `average_name`) and English dev score of a run folder.
+
+    The average is recomputed from `per_language` with `xtl.scoring` (the number `metrics.json`'s
+    `average` holds); phase-2 records have none.
+    """
     folder = Path(folder)
     metrics = _read(folder, "metrics.json")
     if not metrics:
         return {}
     task = metrics.get("task")
     summary = {"task": "+".join(task) if isinstance(task, list) else task, "metric": metrics.get("metric", "dev"),
-               "english_dev": metrics.get("english_dev")}
-    average = metrics.get("average") or {}
-    summary["average"] = average.get(metrics.get("metric")) if isinstance(average, dict) else average
+               "english_dev": metrics.get("english_dev"), "average": None, "average_name": SUMMARY_AVERAGE}
+    per_language = metrics.get("per_language") or {}
+    if per_language and isinstance(task, str):
+        values = scoring.headline_values(task, per_language)
+        summary["average"] = scoring.language_average(SUMMARY_AVERAGE, task, values) if values else None
     return summary
 
 
@@ -119,12 +158,13 @@ def language_table(folder: Path | str, first: str = "en") -> pd.DataFrame:
     return table.loc[order].round(1)
 
 
-def comparison(frame: pd.DataFrame, target: str, model: str, seed: int) -> pd.DataFrame:
-    """Per-run averages of one target (same model and seed), with the gain over the baseline, best first."""
-    table = gains(run_averages(frame))
+def comparison(frame: pd.DataFrame, target: str, model: str, seed: int, average: str = ALL_LANGS_AVG) -> pd.DataFrame:
+    """Per-run named `average` of one target (same model and seed), with the gain over the baseline, best first."""
+    table = gains(run_averages(frame), average)
     table = table[(table["target"] == target) & (table["model"] == model) & (table["seed"] == seed)]
-    columns = ["intermediate", "intermediate_tasks", "experiment", "average", "gain", "english_dev"]
-    return table.sort_values("average", ascending=False)[columns].round(1).reset_index(drop=True)
+    columns = ["intermediate", "intermediate_tasks", "experiment", average, "gain", "english_dev"]
+    table = table.sort_values(average, ascending=False)[columns].round(1).reset_index(drop=True)
+    return table.rename(columns={"gain": f"gain in {average}"})
 
 
 def plot_languages(frame: pd.DataFrame, title: str, first: str = "en"):
@@ -139,8 +179,8 @@ def plot_languages(frame: pd.DataFrame, title: str, first: str = "en"):
     fig, ax = plt.subplots(figsize=(max(6.0, 0.42 * len(order) + 1.5), 3.6))
     sns.barplot(data=shown, x="language", y="value", order=order, hue="group",
                 palette={"English (training language)": palette[1], "zero-shot": palette[0]}, dodge=False, ax=ax)
-    average = frame["value"].mean()
-    ax.axhline(average, color=palette[2], linestyle="--", linewidth=1, label=f"average {average:.1f}")
+    average = named_averages(frame)[ALL_LANGS_AVG]
+    ax.axhline(average, color=palette[2], linestyle="--", linewidth=1, label=f"{ALL_LANGS_AVG} {average:.1f}")
     metric = frame["metric"].iloc[0]
     ax.set(xlabel=f"language ({first} first, then by descending score)", ylabel=f"{metric} (%)", title=title)
     ax.legend(loc="upper right", fontsize="small")

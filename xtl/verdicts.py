@@ -4,10 +4,11 @@ Pure functions over a results table (what `xtl.results.load` returns: one row pe
 and the runs' `predictions/<lang>.jsonl`; no model, no torch. The rules follow PAPER.md: a verdict
 tests the claim's direction and ranking against our own baseline, never its magnitude.
 
-Scores. A target's score in a run is the unweighted mean over its evaluated languages of the task's
-headline metric (accuracy; F1 for tagging, QA and BUCC; QA counts F1 only), in percent. A gain is
-a setting's score minus the baseline encoder's (no intermediate training) on the same target, seed
-and items. An average gain is the mean of the gains over a stated set of targets.
+Scores. A target's score in a run is its `all_langs_avg` (`xtl.scoring`, `SCORE_AVG`): the unweighted
+mean over its evaluated languages, English included, of the task's headline metric (accuracy; F1 for
+tagging, QA and BUCC; QA counts F1 only), in percent; the languages are those every run of the target
+evaluated. A gain is a setting's score minus the baseline encoder's (no intermediate training) on the
+same target, seed and items. An average gain is the mean of the gains over a stated set of targets.
 
 Intervals (95 %). With three or more seeds: a t-interval over seeds of the per-seed contrast. With
 fewer: a paired bootstrap over evaluated items (every resample re-scores the predictions of all
@@ -29,8 +30,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from xtl import tasks
 from xtl.errors import XtlError
+from xtl.scoring import ALL_LANGS_AVG, language_average
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -42,6 +43,7 @@ TRANSLATED_NLI = "xnli-translated"   # the C6 translated-data setting (see xtl.e
 RETRIEVAL_TASKS = ("bucc2018", "tatoeba")
 C1_TASKS = ("squad", "mnli", "hellaswag")
 MIN_SEEDS_FOR_T = 3
+SCORE_AVG = ALL_LANGS_AVG   # the named average (xtl.scoring) every claim's score is
 
 # Two-sided 95 % Student-t quantiles t(0.975, df), df = 1..30 (standard tables).
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
@@ -411,11 +413,11 @@ class Results:
         return rows[rows["language"].isin(self.languages[task])]
 
     def score(self, setting: str, task: str, seed: int) -> float:
-        """Mean over the target's common languages of the headline metric, in percent."""
+        """The run's `all_langs_avg` over the target's common languages (headline metric, percent)."""
         rows = self._run_rows(setting, task, seed)
         if not len(rows):
             raise XtlError(f"no run for setting {setting}, target {task}, seed {seed}")
-        return float(rows["value"].mean())
+        return language_average(SCORE_AVG, task, dict(zip(rows["language"], rows["value"])))
 
     def english_dev(self, setting: str, task: str) -> float | None:
         rows = self.frame[(self.frame["setting"] == setting) & (self.frame["task"] == task)]
@@ -564,8 +566,8 @@ class Results:
         seeds = sorted({s for st in settings for t in targets if self.has(st, t) for s in self.seeds(st, t)})
         involved = set(targets) | {t for st in settings for t in st.split("+")}
         return {
-            "model": self.model, "seeds": seeds, "n_seeds": len(seeds), "settings": settings, "targets": targets,
-            "languages": {t: self.languages.get(t, []) for t in targets},
+            "model": self.model, "average": SCORE_AVG, "seeds": seeds, "n_seeds": len(seeds), "settings": settings,
+            "targets": targets, "languages": {t: self.languages.get(t, []) for t in targets},
             "runs": sorted({p for st in settings for t in targets if self.has(st, t) for p in self.runs(st, t)}),
             "stand_ins": _stand_ins(sorted(involved)),
         }
@@ -784,7 +786,7 @@ def verdict_c4(res: Results) -> Verdict:
 
 
 def best_per_target(res: Results, settings: Sequence[str], targets: Sequence[str]) -> tuple[dict[str, str], str]:
-    """Per target, the setting with the best English dev score (else the best zero-shot average)."""
+    """Per target, the setting with the best English dev score (else the best `all_langs_avg`)."""
     chosen, rule = {}, "English validation score of the target task"
     for task in targets:
         candidates = [s for s in settings if res.has(s, task)]
@@ -792,7 +794,7 @@ def best_per_target(res: Results, settings: Sequence[str], targets: Sequence[str
         if all(v is not None for v in devs.values()):
             chosen[task] = max(candidates, key=lambda s: (devs[s], s))
         else:
-            rule = "zero-shot average (no English dev score recorded: optimistic)"
+            rule = f"{SCORE_AVG} (no English dev score recorded: optimistic)"
             chosen[task] = max(candidates, key=lambda s: (np.mean([res.score(s, task, x) for x in res.seeds(s, task)]), s))
     return chosen, rule
 
