@@ -1,8 +1,10 @@
 """Canonical rows -> model inputs, one function per task format.
 
-Tagging labels the first sub-word of each word (the others get -100), as XTREME and the
-transformers examples do; QA splits long contexts into windows with a doc stride and keeps the
-character offsets needed to map predicted spans back to text.
+Tagging labels the first sub-word of each word; every other position (later sub-words, special
+tokens, padding) gets -100 and is ignored by the loss, as in XTREME and the transformers examples;
+words cut off by truncation have no position (`predict` scores them as missed). QA splits long
+contexts into windows with a doc stride and keeps the character offsets needed to map predicted
+spans back to text.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ class Features:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    @property
+    def num_examples(self) -> int:
+        """Source rows behind the items: a QA question split into several windows counts once."""
+        return len({item.get("example", i) for i, item in enumerate(self.items)})
 
 
 def encode(rows: Any, fmt: str, tokenizer: Any, max_length: int, train: bool, doc_stride: int = 128,

@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from xtl.features import Features, collate
+from xtl.features import IGNORE, Features, collate
 from xtl.heads import MultiHeadModel
+
+MISSING_TAG = "O"  # the tag of a word that got no prediction (cut off by truncation)
 
 
 @torch.no_grad()
@@ -63,13 +65,21 @@ def decode(fmt: str, rows: list[dict[str, Any]], features: Features, item_logits
 
 
 def _decode_tags(rows, features, item_logits, label_names):
-    """Tag of each word = argmax at its first sub-word; words cut off by truncation get label 0 ('O')."""
+    """Tag of each word = argmax at its first sub-word.
+
+    XTREME scores every gold word, so a word cut off by truncation still needs a tag: it gets 'O'
+    (IGNORE without label names), never a real label id (id 0 is ADJ in UD-POS). 'O' is no UPOS
+    tag, so for POS the word is always wrong; for NER it means 'no entity', a miss if gold is one.
+    """
     predictions = []
     for row, item, x in zip(rows, features.items, item_logits):
-        tags = [0] * len(row["tokens"])
+        tags: list[int | None] = [None] * len(row["tokens"])
         for word, position in item["first_positions"]:
             tags[word] = int(np.argmax(x[position]))
-        predictions.append([label_names[t] for t in tags] if label_names else tags)
+        if label_names:
+            predictions.append([MISSING_TAG if t is None else label_names[t] for t in tags])
+        else:
+            predictions.append([IGNORE if t is None else t for t in tags])
     return predictions
 
 

@@ -1,14 +1,14 @@
 """One training loop on accelerate, for every phase.
 
-Single- and multi-task training are the same loop: each optimiser step draws a task from the
-sampling distribution, then that task's next batch. accelerate does device placement, data
+Single- and multi-task training are the same loop: each optimiser step draws one task from the
+sampling distribution (over example counts), then that task's next `grad_accum` batches, so one
+step never mixes tasks (as in jiant). accelerate does device placement, data
 sharding across processes (`split_batches=True`, so the global batch and the learning-rate
 schedule do not depend on the number of processes), gradient accumulation and mixed precision.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 import time
@@ -77,20 +77,25 @@ class TrainReport:
     examples: int = 0
     tokens: int = 0  # non-pad input tokens seen
     wall_s: float = 0.0
+    eval_s: float = 0.0  # part of wall_s spent on English-dev evaluation (and keeping the best state)
     examples_per_s: float = 0.0
     tokens_per_s: float = 0.0
     best_dev: float | None = None
     best_step: int = 0
     dev_history: list[tuple[int, float]] = field(default_factory=list)
     stopped_early: bool = False
-    task_draws: dict[str, int] = field(default_factory=dict)
+    task_draws: dict[str, int] = field(default_factory=dict)  # batches per head
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def sampling_probabilities(sizes: list[int], config: TrainConfig) -> list[float]:
-    """Task mixture weights: proportional to size, size^(1/T), min(size, cap), or uniform."""
+    """Task mixture weights: proportional to size, size^(1/T), min(size, cap), or uniform.
+
+    `train` passes example counts (a QA question counts once however many windows it has): mixture
+    shares such as the MLM share are sized in examples, and `cap` is in examples.
+    """
     if config.sampling == "uniform":
         weights = [1.0] * len(sizes)
     elif config.sampling == "temperature":
@@ -202,7 +207,7 @@ def train(model: MultiHeadModel, tasks: list[TrainTask], config: TrainConfig, to
         model = torch.compile(model, dynamic=True)
 
     iterators = [iter(loader) for loader in loaders]
-    probabilities = sampling_probabilities([len(t.features) for t in tasks], config)
+    probabilities = sampling_probabilities([t.features.num_examples for t in tasks], config)
     draw = random.Random(config.seed)
     mask_rng = torch.Generator().manual_seed(config.seed)
     special = set(tokenizer.all_special_ids)
@@ -213,8 +218,8 @@ def train(model: MultiHeadModel, tasks: list[TrainTask], config: TrainConfig, to
     model.train()
     bar = tqdm(total=total_steps, desc="train", disable=not (progress and accelerator.is_local_main_process))
     for step in range(1, total_steps + 1):
+        k = draw.choices(range(len(tasks)), probabilities)[0]  # one task per optimiser step
         for _ in range(config.grad_accum):
-            k = draw.choices(range(len(tasks)), probabilities)[0]
             batch = next(iterators[k])
             report.task_draws[tasks[k].head] += 1
             if core.specs[tasks[k].head].kind == "mlm":
@@ -235,13 +240,17 @@ def train(model: MultiHeadModel, tasks: list[TrainTask], config: TrainConfig, to
         report.steps = step
         bar.update(1)
         if step % eval_every == 0 or step == total_steps:
+            eval_start = time.perf_counter()
             score = _dev_score(core, tasks)
+            improved = score is not None and (report.best_dev is None or score > report.best_dev)
+            if improved:
+                best_state = {k: v.detach().to("cpu", copy=True) for k, v in core.state_dict().items()}
+            report.eval_s += time.perf_counter() - eval_start
             if score is None:
                 continue
             report.dev_history.append((step, score))
-            if report.best_dev is None or score > report.best_dev:
+            if improved:
                 report.best_dev, report.best_step, since_best = score, step, 0
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in core.state_dict().items()}
             else:
                 since_best += 1
                 if since_best >= config.patience:
@@ -253,8 +262,9 @@ def train(model: MultiHeadModel, tasks: list[TrainTask], config: TrainConfig, to
         core.load_state_dict(best_state)
     report.wall_s = time.perf_counter() - start
     report.tokens = int(accelerator.reduce(tokens_seen, reduction="sum").item())
-    report.examples_per_s = report.examples / report.wall_s
-    report.tokens_per_s = report.tokens / report.wall_s
+    train_s = report.wall_s - report.eval_s  # throughput is training speed: evaluation excluded
+    report.examples_per_s = report.examples / train_s
+    report.tokens_per_s = report.tokens / train_s
     return report
 
 
@@ -268,8 +278,3 @@ def _dev_score(core: MultiHeadModel, tasks: list[TrainTask]) -> float | None:
         score = sum(scorer(core) for scorer in scorers) / len(scorers)
     core.train()
     return score
-
-
-def clone_encoder(model: MultiHeadModel) -> torch.nn.Module:
-    """The encoder alone, detached from heads: what phase 2 hands to phase 3."""
-    return copy.deepcopy(model.encoder)
