@@ -1,7 +1,6 @@
 """The console script: listings work, and every user error is one line on stderr with exit status 2."""
 
-import subprocess
-import sys
+import shutil
 
 import pytest
 
@@ -29,16 +28,46 @@ def test_models_lists_registry(capsys):
     ("model: me5-small\ntarget: {task: xnli, languages: [tlh]}\n", "no evaluation language tlh"),
     ("model: me5-small\ntarget: {task: xnli}\nbatchsize: 3\n", "unknown parameter(s) batchsize"),
 ])
-def test_bad_config_is_one_line_exit_2(tmp_path, yaml_text, message):
+def test_bad_config_is_one_line_exit_2(tmp_path, capsys, yaml_text, message):
     config = tmp_path / "run.yml"
     config.write_text(yaml_text)
-    done = subprocess.run([sys.executable, "-m", "xtl.cli", "target", str(config)], check=False, capture_output=True, text=True)
-    assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and message in done.stderr
-    assert "Traceback" not in done.stderr
+    assert cli.main(["target", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
 
 
-def test_kit_not_found_is_one_line(tmp_path):
-    env = {"XTL_DATA": str(tmp_path / "nowhere"), "PATH": ""}
-    done = subprocess.run([sys.executable, "-m", "xtl.cli", "data", "check"], check=False, capture_output=True, text=True, env=env)
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "XTL_DATA" in done.stderr
+def test_kit_not_found_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XTL_DATA", str(tmp_path / "nowhere"))
+    assert cli.main(["data", "check"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "XTL_DATA" in err
+
+
+def test_target_takes_papermill_style_parameters(tmp_path, monkeypatch):
+    """-p NAME VALUE as papermill passes it: a list arrives as a string and is read as YAML."""
+    from xtl import experiment
+
+    seen = []
+
+    def stop(config, **kwargs):
+        seen.append(config)
+        raise KeyboardInterrupt  # nothing runs
+
+    monkeypatch.setattr(experiment, "target", stop)
+    (tmp_path / "run.yml").write_text("model: tiny-random\ntarget: {task: xnli}\n")
+    argv = ["target", str(tmp_path / "run.yml"), "-p", "intermediate_tasks", '["mnli"]', "-p", "seed", "3"]
+    assert cli.main(argv) == 130
+    assert seen == [{"model": "tiny-random", "seed": 3, "intermediate": {"tasks": ["mnli"]},
+                     "target": {"task": "xnli"}}]
+
+
+def test_data_check_fails_on_a_corrupt_file(tmp_path, monkeypatch, capsys):
+    from xtl.paths import data_root
+
+    kit = tmp_path / "kit"
+    shutil.copytree(data_root() / "xcopa", kit / "xcopa")
+    next((kit / "xcopa").glob("*/*.jsonl.gz")).write_bytes(b"not gzip")
+    monkeypatch.setenv("XTL_DATA", str(kit))
+    assert cli.main(["data", "check", "xcopa"]) == 2
+    captured = capsys.readouterr()
+    assert "corrupt kit file" in captured.out and captured.err.startswith("error: kit check failed for xcopa")

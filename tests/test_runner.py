@@ -54,6 +54,7 @@ class FakeExecutor:
         resolved = runner._resolve(kind, config)
         folder = runner.results_folder(kind, resolved, parameters["profile"], parameters.get("experiment", "intermediate"))
         runs.write_json(folder / "config.json", resolved)
+        runs.write_json(folder / "env.json", {"core_fingerprint": runs.core_fingerprint()})
         if kind == "intermediate":  # phase 2 records no languages
             runs.write_json(folder / "metrics.json", {"task": resolved["intermediate"]["tasks"], "english_dev": 50.0})
             return
@@ -82,6 +83,28 @@ def test_parameters_round_trip():
     flat = runner.parameters_from_config(config)
     assert flat["intermediate_train"] == {"epochs": 2} and flat["target_task"] == "xnli"
     assert runner.config_from_parameters({**flat, "unrelated": 1, "profile": "p"}) == config
+
+
+def test_parameters_given_as_strings_are_read_as_yaml():
+    """papermill -p intermediate_tasks '["mnli"]' passes a string; a task name stays a string."""
+    config = runner.config_from_parameters({"seed": "3", "intermediate_tasks": '["mnli"]', "target_task": "xnli",
+                                            "target_languages": "[en, de]", "target_train_limit": "null"})
+    assert config == {"seed": 3, "intermediate": {"tasks": ["mnli"]},
+                      "target": {"task": "xnli", "languages": ["en", "de"], "train_limit": None}}
+    with pytest.raises(XtlError, match=r"parameter intermediate_tasks='\[mnli' is not a YAML value; pass e.g. -y"):
+        runner.config_from_parameters({"intermediate_tasks": "[mnli"})
+
+
+def test_profile_spec_leaves_the_grid_alone():
+    grid = {"profiles": {"base": {"model": "m", "seeds": [0], "experiments": {"a": {}}, "target": {"x": 1}},
+                         "child": {"extends": "base", "experiments": {"b": {}}, "target": {"y": 2}}}}
+    before = copy.deepcopy(grid)
+    spec = runner.profile_spec(grid, "child")
+    spec["target"]["z"] = 3
+    runner.profile_spec(grid, "base")["experiments"].clear()
+    assert grid == before
+    assert runner.profile_spec(grid, "child") == {"model": "m", "seeds": [0], "experiments": {"b": {}},
+                                                  "target": {"x": 1, "y": 2}}
 
 
 def test_template_parameters_reads_the_parameters_cell():
@@ -199,6 +222,56 @@ def test_run_skip_and_progress_lines(isolated):
     assert len(again.calls) == 1
 
 
+def test_stale_runs_are_listed_and_kept_until_rerun_stale(isolated):
+    """Runs finished by other core code (stale) or without a fingerprint (unknown code) are never reused silently."""
+    runner.run_profile("smoke", executor=FakeExecutor(), out=io.StringIO())
+    planned = runner.expand("smoke")
+    stale, unknown = planned[1], planned[2]
+    runs.write_json(stale.results / "env.json", {"core_fingerprint": "0123456789abcdef"})
+    (unknown.results / "env.json").unlink()
+    kept = {run.label: (run.results / "metrics.json").read_bytes() for run in (stale, unknown)}
+    out = io.StringIO()
+    runner.run_profile("smoke", dry_run=True, out=out)
+    listing = out.getvalue()
+    assert "kept as they are: 1 finished by other core code (stale), 1 of unknown code" in listing
+    assert re.search(rf"{re.escape(stale.label)} +stale ", listing) and re.search(rf"{re.escape(unknown.label)} +unknown code ", listing)
+    again, out = FakeExecutor(), io.StringIO()
+    runner.run_profile("smoke", executor=again, out=out)
+    assert again.calls == [] and {r.label: (r.results / "metrics.json").read_bytes() for r in (stale, unknown)} == kept
+    assert f"{stale.label} ... finished earlier by other core code (stale), kept" in out.getvalue()
+    forced = []
+    rerun = FakeExecutor()
+    runner.run_profile("smoke", executor=lambda t, o, p: (forced.append(p.get("force")), rerun(t, o, p)),
+                       rerun_stale=True, out=io.StringIO())
+    assert len(rerun.calls) == 2 and forced == [True, True]
+    assert all(run.state(runs.core_fingerprint()) == "done" for run in runner.expand("smoke"))
+
+
+def test_core_fingerprint_ignores_comments_and_docstrings():
+    source = 'def f(x):\n    """Why."""\n    return x + 1  # note\n'
+    same = 'def f(x):\n    """Another why."""\n\n    return x + 1\n'
+    assert runs.fingerprint({"train": source}) == runs.fingerprint({"train": same})
+    assert runs.fingerprint({"train": source}) != runs.fingerprint({"train": source.replace("+ 1", "+ 2")})
+    assert re.fullmatch(r"[0-9a-f]{16}", runs.core_fingerprint())
+
+
+def test_phase2_record_and_checkpoint_follow_the_core_code(isolated):
+    from xtl import experiment
+
+    key = {"model": "tiny-random", "seed": 0, "intermediate": {"tasks": ["mnli"]}}
+    summary = {"wall_s": 1.0, "report": {"best_dev": 1.0, "dev_history": []}, "core_fingerprint": "old"}
+    experiment._record_intermediate("p", key, summary, refresh=False)
+    folder = next((isolated / "results" / "p" / "intermediate").iterdir())
+    assert runs.made_by(folder) == "old"
+    current = {**summary, "core_fingerprint": runs.core_fingerprint()}
+    experiment._record_intermediate("p", key, current, refresh=False)  # phase 3 never rewrites it
+    assert runs.made_by(folder) == "old"
+    experiment._record_intermediate("p", key, current, refresh=True)  # the phase-2 notebook does
+    assert runs.made_by(folder) == runs.core_fingerprint()
+    runs.write_json(isolated / "ckpt" / "summary.json", {"core_fingerprint": "old"})
+    assert not experiment.checkpoint_is_current(isolated / "ckpt")
+
+
 def test_kill_and_resume_redoes_only_the_unfinished_run(isolated):
     killed = FakeExecutor(fail_at=3, error=KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
@@ -266,7 +339,7 @@ def test_cli_run_dry_run_and_errors(isolated, capsys):
 
 def test_grid_file_parses_with_the_documented_keys():
     grid = yaml.safe_load((repo_root() / "experiments.yml").read_text())
-    assert set(grid["profiles"]) == {"smoke", "laptop", "gpu", "paper"}
+    assert {"smoke", "laptop", "gpu", "paper"} <= set(grid["profiles"])
     paper = grid["profiles"]["paper"]
     assert paper["model"] == "xlm-roberta-large" and paper["target"]["train"]["learning_rate"] == 1e-5
     assert paper["targets"]["xquad"]["train"]["grad_accum"] == 4 and paper["target"]["train"]["grad_accum"] == 8

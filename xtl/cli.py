@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -48,12 +49,16 @@ def _data_check(args: argparse.Namespace) -> None:
     report = data.verify_kit(args.tasks or None)
     for line in report:
         print(line)
+    failed = [line.split(":")[0] for line in report if not line.endswith(" files ok") and ": not in the kit" not in line]
+    if failed:
+        raise XtlError(f"kit check failed for {', '.join(failed)} (see above); re-fetch the kit")
 
 
 def _run(args: argparse.Namespace) -> None:
     from xtl import runner
 
-    runner.run_profile(args.profile, only=args.only, dry_run=args.dry_run, force=args.force)
+    runner.run_profile(args.profile, only=args.only, dry_run=args.dry_run, force=args.force,
+                       rerun_stale=args.rerun_stale)
 
 
 def _book_pages(args: argparse.Namespace) -> None:
@@ -69,18 +74,46 @@ def _bench(args: argparse.Namespace) -> None:
 
 
 def _target(args: argparse.Namespace) -> None:
-    import yaml
+    from xtl import experiment, runner
 
-    from xtl import experiment
-
-    config = yaml.safe_load(Path(args.config).read_text())
+    config = _read_config(Path(args.config))
+    if args.parameter:
+        experiment.resolve_target(config)  # the file's own mistakes first: flattening would drop unknown keys
+        unknown = sorted({name for name, _ in args.parameter} - set(runner.parameter_names()))
+        if unknown:
+            raise XtlError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(runner.parameter_names())}")
+        config = runner.config_from_parameters({**runner.parameters_from_config(config), **dict(args.parameter)})
     folder = experiment.target(config, profile=args.profile, experiment=args.experiment)
     print(json.dumps(json.loads((folder / "metrics.json").read_text())["average"]))
     print(folder)
 
 
+def _read_config(path: Path) -> dict:
+    import yaml
+
+    try:
+        config = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise XtlError(f"cannot read config {path} ({error.strerror}); check the path") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise XtlError(f"{path} is not valid YAML{where} ({getattr(error, 'problem', None) or 'parse error'}); "
+                       "fix it") from None
+    if not isinstance(config, dict):
+        raise XtlError(f"{path} must hold a mapping (model, seed, intermediate, target), not {config!r}; fix it")
+    return config
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's error form: one line, exit status 2 (not usage plus a message)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (run '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xtl", description=__doc__)
+    parser = _Parser(prog="xtl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("tasks", help="list every task: format, languages, splits, data source")
@@ -106,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="*", default=None, help="experiment names or run-name substrings")
     p.add_argument("--dry-run", action="store_true", help="validate and list the runs, execute nothing")
     p.add_argument("--force", action="store_true", help="re-run finished runs too")
+    p.add_argument("--rerun-stale", action="store_true",
+                   help="re-run finished runs made by other core code (stale) or before fingerprints (unknown code)")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("book-pages", help="regenerate the book's run index from results/")
@@ -120,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config")
     p.add_argument("--profile", default="adhoc")
     p.add_argument("--experiment", default="target")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
+                   help="set a notebook parameter as papermill's -p does, e.g. -p intermediate_tasks '[mnli]'")
     p.set_defaults(func=_target)
     return parser
 
@@ -134,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `xtl tasks | head`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail again
+        return 0
     return 0
 
 

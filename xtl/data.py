@@ -107,6 +107,48 @@ def verify_kit(names: Iterable[str] | None = None) -> list[str]:
     return lines
 
 
+def check_kit(names: Iterable[str]) -> None:
+    """Refuse a missing kit, or a missing or corrupt file of these tasks, in one line before any training.
+
+    Covers what `load` reads for them: their training, dev and mixed-in tasks, and (where present) the evaluated
+    tasks whose texts decontaminate those. The sha256 checks are the ones `load` does, cached per process.
+    """
+    roots = _Roots.resolve(required=True)
+    if roots.extra is not None and not roots.extra.is_dir():
+        raise XtlError(f"${EXTRA_ENV}={roots.extra} is not a folder; create it or unset {EXTRA_ENV}")
+    needed = _read_with(names)
+    feeding = {t.name for t in registry.all_tasks() if t.eval_split and {t.train_task or t.name, t.dev_task or t.name} & needed}
+    for name in sorted(needed | feeding):
+        spec = registry.get(name)
+        if not roots.folders(spec.kit_name):
+            if name in needed:
+                raise _not_in_kit(spec, roots)
+            continue
+        for path, sha256 in roots.files(spec.kit_name).values():
+            _verify(path, sha256)
+
+
+def _read_with(names: Iterable[str]) -> set[str]:
+    """The tasks and every task whose rows they read (training and dev data, mixes), transitively."""
+    found: set[str] = set()
+    todo = [registry.get(name).name for name in names]
+    while todo:
+        spec = registry.get(todo.pop())
+        if spec.name in found:
+            continue
+        found.add(spec.name)
+        todo += [n for n in (spec.train_task, spec.dev_task) if n] + [m[0] for parts in spec.mix.values() for m in parts]
+    return found
+
+
+def _not_in_kit(spec: Task, roots: _Roots) -> XtlError:
+    where = f"{roots.extra or '$' + EXTRA_ENV}/{spec.kit_name}/"
+    if spec.hub.get("path") is None and spec.hub.get("note"):  # e.g. ccg: licensed data, no hub copy
+        return XtlError(f"{spec.name} is not in the kit: {spec.hub['note']}; put a copy in the kit layout at {where}")
+    return XtlError(f"{spec.name} is not in the kit at {roots.kit}; run 'xtl data prepare {spec.name}' online "
+                    f"and put it in {where}")
+
+
 def row_text(fmt: str, row: dict[str, Any]) -> str:
     """A row's text, normalised (NFKC, case-folded, whitespace collapsed): the identity used for leakage."""
     if fmt == "sentence_classification" or fmt == "raw_text":

@@ -47,6 +47,8 @@ DEFAULT_RETRIEVAL = {"task": "tatoeba", "languages": None, "limit": 200, "layer"
 # ----------------------------------------------------------------------------------- configs
 
 def _merge(defaults: dict[str, Any], given: dict[str, Any] | None, where: str) -> dict[str, Any]:
+    if given is not None and not isinstance(given, dict):
+        raise XtlError(f"{where} must be a mapping of its keys ({', '.join(sorted(defaults))}), not {given!r}")
     given = dict(given or {})
     unknown = sorted(set(given) - set(defaults))
     if unknown:
@@ -58,20 +60,82 @@ def _merge(defaults: dict[str, Any], given: dict[str, Any] | None, where: str) -
 
 def _resolve_train(given: dict[str, Any] | None, where: str) -> dict[str, Any]:
     resolved = _merge(DEFAULT_TRAIN, given, f"{where}.train")
+    for key, default in DEFAULT_TRAIN.items():
+        resolved[key] = _typed(resolved[key], default, f"{where}.train.{key}")
     TrainConfig(**resolved)  # validates values
     return resolved
 
 
+def _typed(value: Any, default: Any, where: str) -> Any:
+    """A value of the default's type; YAML 1.1 reads `1e-5` as a string, so numeric strings become floats."""
+    if isinstance(default, float) and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    wanted = (int, float) if isinstance(default, float) else type(default)
+    if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, wanted):
+        kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[type(default)]
+        raise XtlError(f"{where} must be {kind} like {default!r}, not {value!r}; fix the config")
+    return value
+
+
+def _count(value: Any, where: str, allow_none: bool = True, minimum: int = 1) -> Any:
+    """Limits and lengths: None (where allowed, meaning all) or an integer of at least `minimum`."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        allowed = " or null (all)" if allow_none else ""
+        raise XtlError(f"{where} must be an integer of at least {minimum}{allowed}, not {value!r}; fix the config")
+    return value
+
+
+def _names(value: Any, where: str) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise XtlError(f"{where} must be a list of names such as [mnli], not {value!r} "
+                       f"(papermill: -y '{where.replace('.', '_')}: [mnli]')")
+    return list(value)
+
+
+def _sizes(section: dict[str, Any], where: str, limits: tuple[str, ...]) -> None:
+    """Validate a section's sizes here, before a model loads, not deep inside data loading."""
+    for key in limits:
+        section[key] = _count(section[key], f"{where}.{key}")
+    section["max_length"] = _count(section["max_length"], f"{where}.max_length", allow_none=False, minimum=8)
+
+
+def _base(config: Any) -> dict[str, Any]:
+    """model and seed of a config, which must be a mapping."""
+    if not isinstance(config, dict):
+        raise XtlError(f"a config is a mapping (model, seed, intermediate, target or retrieval), not {config!r}; "
+                       "fix the YAML")
+    model = config.get("model", "me5-small")
+    if not isinstance(model, str):
+        raise XtlError(f"model must be a name from 'xtl models', not {model!r}")
+    seed = config.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise XtlError(f"seed must be an integer, not {seed!r}; fix the config")
+    return {"model": model, "seed": seed}
+
+
 def resolve_intermediate(config: dict[str, Any]) -> dict[str, Any]:
     """Defaults filled in and every name checked; `tasks: []` means no phase 2 (the baseline)."""
-    base = {"model": config.get("model", "me5-small"), "seed": int(config.get("seed", 0))}
+    base = _base(config)
     inter = _merge(DEFAULT_INTERMEDIATE, config.get("intermediate"), "intermediate")
-    inter["tasks"] = list(inter["tasks"])
+    inter["tasks"] = _names(inter["tasks"], "intermediate.tasks")
     for name in inter["tasks"]:
         _intermediate_source(name)  # validates task and language
+    _sizes(inter, "intermediate", ("train_limit", "dev_limit"))
+    share = inter["mlm_share"]
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < 1:
+        raise XtlError(f"intermediate.mlm_share must be a number in [0, 1), not {share!r}")
+    if not isinstance(inter["task_limits"], dict):
+        raise XtlError(f"intermediate.task_limits must map task names to row counts, not {inter['task_limits']!r}")
     unknown = sorted(set(inter["task_limits"]) - set(inter["tasks"]))
     if unknown:
         raise XtlError(f"task_limits names {', '.join(unknown)}, which is not in intermediate.tasks")
+    for name, limit in inter["task_limits"].items():
+        _count(limit, f"intermediate.task_limits.{name}")
     inter["train"] = _resolve_train(inter["train"], "intermediate")
     models.resolve(base["model"])
     return {**base, "intermediate": inter}
@@ -83,8 +147,13 @@ def resolve_target(config: dict[str, Any]) -> dict[str, Any]:
     task = tasks.get(target_cfg["task"])
     if task.format in ("retrieval", "raw_text") or task.train_split is None:
         raise XtlError(f"{task.name} is not a trainable target; use a retrieval run or another task")
+    if task.train_lang is None:  # phase 3 trains on English: without it the run would fail after phase 2
+        raise XtlError(f"target {task.name} has no English training data; choose a target with English data, or "
+                       f"train on it as an intermediate task (intermediate.tasks: ['{task.name}:{task.languages[0]}'])")
     if target_cfg["languages"] is not None:
-        target_cfg["languages"] = _check_languages(task, target_cfg["languages"])
+        target_cfg["languages"] = _check_languages(task, _names(target_cfg["languages"], "target.languages"))
+    _sizes(target_cfg, "target", ("train_limit", "dev_limit", "eval_limit"))
+    target_cfg["eval_batch_size"] = _count(target_cfg["eval_batch_size"], "target.eval_batch_size", allow_none=False)
     target_cfg["train"] = _resolve_train(target_cfg["train"], "target")
     unknown = sorted(set(config) - {"model", "seed", "intermediate", "target", "profile", "experiment"})
     if unknown:
@@ -99,8 +168,20 @@ def resolve_retrieval(config: dict[str, Any]) -> dict[str, Any]:
     if task.format != "retrieval":
         raise XtlError(f"task {task.name!r} is not a retrieval task; use bucc2018 or tatoeba")
     if ret["languages"] is not None:
-        ret["languages"] = _check_languages(task, ret["languages"])
+        ret["languages"] = _check_languages(task, _names(ret["languages"], "retrieval.languages"))
+    _sizes(ret, "retrieval", ("limit",))
+    if ret["layer"] is not None:
+        ret["layer"] = _count(ret["layer"], "retrieval.layer", minimum=0)
     return {**resolved, "retrieval": ret}
+
+
+def tasks_read(resolved: dict[str, Any]) -> list[str]:
+    """The tasks whose kit files a resolved config reads (phase 2, its MLM stream, phase 3 or retrieval)."""
+    names = {MLM} if resolved["intermediate"]["mlm_share"] else set()
+    for name in resolved["intermediate"]["tasks"]:
+        names |= {"xnli", "mnli"} if name == TRANSLATED_NLI else {name.partition(":")[0]}
+    names |= {resolved[section]["task"] for section in ("target", "retrieval") if section in resolved}
+    return sorted(names)
 
 
 def _check_languages(task: tasks.Task, languages: list[str]) -> list[str]:
@@ -209,19 +290,24 @@ def _mlm_rows(inter: dict[str, Any], seed: int, task_examples: int) -> list[dict
     return [r for lang in langs for r in _rows(MLM, lang, "train", per_lang, seed)]
 
 
-def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool = True) -> dict[str, Any]:
-    """Phase 2: returns {"checkpoint": path or None, "summary": dict}; cached by config hash."""
+def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool = True,
+                 refresh: bool = True) -> dict[str, Any]:
+    """Phase 2: returns {"checkpoint": path or None, "summary": dict}; cached by config hash and core code.
+
+    `refresh`: replace a results record made by other core code (phase 3 passes False: it never rewrites it).
+    """
     resolved = resolve_intermediate(config)
     inter = resolved["intermediate"]
     key = {"model": resolved["model"], "seed": resolved["seed"], "intermediate": inter}
     if not inter["tasks"]:
         return {"checkpoint": None, "summary": {"tasks": [], "note": "no intermediate training (baseline)"}}
     folder = checkpoint_root() / runs.config_hash(key)[:16]
-    if (folder / "summary.json").is_file():
+    if checkpoint_is_current(folder):
         summary = json.loads((folder / "summary.json").read_text())
-        _record_intermediate(profile, key, summary)
+        _record_intermediate(profile, key, summary, refresh)
         return {"checkpoint": folder, "summary": summary}
 
+    data.check_kit(tasks_read(resolved))
     start = time.perf_counter()
     torch.manual_seed(resolved["seed"])
     tokenizer, encoder = models.load(resolved["model"], seed=resolved["seed"])
@@ -230,7 +316,8 @@ def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool 
     report = train(model, train_tasks, TrainConfig(seed=resolved["seed"], **inter["train"]), tokenizer,
                    progress=progress)
     summary = {"config": key, "train_examples": sizes, "report": report.to_dict(),
-               "wall_s": time.perf_counter() - start, "device": runs.describe_device()}
+               "wall_s": time.perf_counter() - start, "device": runs.describe_device(),
+               "core_fingerprint": runs.core_fingerprint()}
     tmp = folder.with_name(folder.name + ".partial")
     tmp.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous().cpu() for k, v in model.encoder.state_dict().items()}, str(tmp / "encoder.safetensors"))
@@ -238,19 +325,29 @@ def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool 
     if folder.exists():
         shutil.rmtree(folder)
     tmp.rename(folder)
-    _record_intermediate(profile, key, summary)
+    _record_intermediate(profile, key, summary, refresh)
     return {"checkpoint": folder, "summary": summary}
 
 
-def _record_intermediate(profile: str, key: dict[str, Any], summary: dict[str, Any]) -> None:
-    """A small results folder for phase 2 (English dev curve, throughput): the book shows it."""
+def checkpoint_is_current(folder: Path) -> bool:
+    """A cached phase-2 encoder is reused only if this core code made it; otherwise phase 2 trains again."""
+    summary = Path(folder) / "summary.json"
+    return summary.is_file() and json.loads(summary.read_text()).get("core_fingerprint") == runs.core_fingerprint()
+
+
+def _record_intermediate(profile: str, key: dict[str, Any], summary: dict[str, Any], refresh: bool) -> None:
+    """A small results folder for phase 2 (English dev curve, throughput): the book shows it.
+
+    A finished record is kept, unless `refresh` (the phase-2 notebook itself runs) and it describes an encoder
+    made by other core code than the cached one.
+    """
     slug = "+".join(key["intermediate"]["tasks"]) + f"-s{key['seed']}"
     final = results_root() / profile / "intermediate" / runs.run_id(slug, key)
-    if runs.is_complete(final):
+    if runs.is_complete(final) and not (refresh and runs.made_by(final) != summary["core_fingerprint"]):
         return
     run = runs.RunFolder(final)
     run.write_json("config.json", key)
-    run.write_json("env.json", runs.environment(summary["wall_s"]))
+    run.write_json("env.json", runs.environment(summary["wall_s"], fingerprint=summary["core_fingerprint"]))
     report = summary["report"]
     run.write_json("metrics.json", {"task": key["intermediate"]["tasks"], "english_dev": report["best_dev"],
                                     "dev_history": report["dev_history"], "train": report})
@@ -260,7 +357,7 @@ def _record_intermediate(profile: str, key: dict[str, Any], summary: dict[str, A
 def load_encoder(resolved: dict[str, Any], progress: bool = True, profile: str = "adhoc"):
     """The tokenizer and the encoder phase 3 starts from (phase 2 runs here if not cached)."""
     tokenizer, encoder = models.load(resolved["model"], seed=resolved["seed"])
-    phase2 = intermediate(resolved, profile=profile, progress=progress)
+    phase2 = intermediate(resolved, profile=profile, progress=progress, refresh=False)
     if phase2["checkpoint"] is not None:
         encoder.load_state_dict(load_file(str(Path(phase2["checkpoint"]) / "encoder.safetensors")))
     return tokenizer, encoder, phase2["summary"]
@@ -284,6 +381,7 @@ def target(config: dict[str, Any], profile: str = "adhoc", experiment: str = "ta
     folder = results_root() / profile / experiment / runs.run_id(_slug(resolved, task.name), resolved)
     if runs.is_complete(folder) and not force:
         return folder
+    data.check_kit(tasks_read(resolved))
     start = time.perf_counter()
     tokenizer, encoder, phase2 = load_encoder(resolved, progress, profile)
     seed = resolved["seed"]
@@ -333,6 +431,7 @@ def retrieval(config: dict[str, Any], profile: str = "adhoc", experiment: str = 
     folder = results_root() / profile / experiment / runs.run_id(_slug(resolved, task.name), resolved)
     if runs.is_complete(folder) and not force:
         return folder
+    data.check_kit(tasks_read(resolved))
     start = time.perf_counter()
     tokenizer, encoder, phase2 = load_encoder(resolved, progress, profile)
     encoder = encoder.to(_device()).eval()

@@ -31,7 +31,11 @@ def data_root(required: bool = True) -> Path | None:
 def cache_root() -> Path:
     """Built models, wheels, tokenised data and phase-2 checkpoints: $XTL_CACHE or ~/.cache/xtl."""
     path = Path(os.environ.get("XTL_CACHE", Path.home() / ".cache" / "xtl"))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise XtlError(f"cannot create the cache folder {path} ({error.strerror}); point XTL_CACHE at a writable "
+                       "folder") from None
     return path
 
 

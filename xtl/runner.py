@@ -2,9 +2,12 @@
 
 A run is one notebook template with one set of parameters. Before anything executes, every run
 is built and checked: parameter names against the template's `parameters` cell, task, language
-and model names through `xtl.experiment.resolve_*`. Executed notebooks land atomically in
+and model names through `xtl.experiment.resolve_*`; then `preflight` checks the kit files of every
+task the runs read (sha256). Executed notebooks land atomically in
 `<book runs>/<profile>/<experiment>/<run>.ipynb`; a run whose notebook exists and whose result
 folder is complete is skipped, so re-running after an interruption redoes only what is unfinished.
+A finished run whose env.json names another core fingerprint (`xtl.runs.core_fingerprint`) is
+reported stale, one without a fingerprint as of unknown code; both are kept until `--rerun-stale`.
 
 Notebook parameters are the config flattened one level: `model`, `seed`, and `<section>_<key>` for
 every key of the `intermediate`, `target` and `retrieval` sections (e.g. `target_task`,
@@ -39,6 +42,7 @@ BOOK_RUNS_ENV = "XTL_BOOK_RUNS"
 SECTIONS = ("intermediate", "target", "retrieval")
 EXTRA_PARAMETERS = ("profile", "experiment", "force")  # passed when the template declares them
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+STALE, UNKNOWN = "stale", "unknown code"  # finished runs that `xtl run` keeps unless --rerun-stale
 
 
 # ----------------------------------------------------------------------------------- locations
@@ -81,13 +85,32 @@ def parameters_from_config(config: dict[str, Any]) -> dict[str, Any]:
 
 def config_from_parameters(namespace: dict[str, Any]) -> dict[str, Any]:
     """The inverse: pick model, seed and `<section>_<key>` names out of a notebook's namespace."""
-    config: dict[str, Any] = {key: copy.deepcopy(namespace[key]) for key in ("model", "seed") if key in namespace}
+    top = {"model": "me5-small", "seed": 0}
+    config: dict[str, Any] = {key: _parameter(default, key, namespace[key]) for key, default in top.items()
+                              if key in namespace}
     for section, defaults in _section_defaults().items():
-        values = {key: copy.deepcopy(namespace[f"{section}_{key}"]) for key in defaults
+        values = {key: _parameter(defaults[key], f"{section}_{key}", namespace[f"{section}_{key}"]) for key in defaults
                   if f"{section}_{key}" in namespace}
         if values:
             config[section] = values
     return config
+
+
+def parameter_names() -> list[str]:
+    """Every notebook parameter name a config can have."""
+    return ["model", "seed"] + [f"{section}_{key}" for section, defaults in _section_defaults().items()
+                                for key in defaults]
+
+
+def _parameter(default: Any, name: str, value: Any) -> Any:
+    """papermill's `-p` passes a list as a string ('["mnli"]'): where the default is no string, read it as YAML."""
+    if not isinstance(value, str) or isinstance(default, str):
+        return copy.deepcopy(value)
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise XtlError(f"parameter {name}={value!r} is not a YAML value; pass e.g. -y '{name}: [mnli]' "
+                       "to papermill") from None
 
 
 def template_parameters(template: Path) -> dict[str, str]:
@@ -144,6 +167,13 @@ class Run:
     def is_finished(self) -> bool:
         return self.notebook.is_file() and runs.is_complete(self.results)
 
+    def state(self, fingerprint: str) -> str:
+        """todo, done, stale (finished by other core code) or unknown code (finished before fingerprints)."""
+        if not self.is_finished():
+            return "todo"
+        made_by = runs.made_by(self.results)
+        return UNKNOWN if made_by is None else "done" if made_by == fingerprint else STALE
+
 
 def load_grid(path: Path | None = None) -> dict[str, Any]:
     path = Path(path) if path else grid_path()
@@ -176,7 +206,7 @@ def profile_spec(grid: dict[str, Any], profile: str, _seen: tuple[str, ...] = ()
     profiles = grid["profiles"]
     if profile not in profiles:
         raise XtlError(f"unknown profile '{profile}'; profiles in {GRID_FILE}: {', '.join(profiles)}")
-    spec = profiles[profile] or {}
+    spec = deep_merge(profiles[profile])  # a copy: neither this function nor its callers edit the grid
     parent = spec.get("extends")
     if parent:
         if parent in _seen:
@@ -427,9 +457,10 @@ def _estimate(planned: list[Run]) -> None:
 
 
 def _phase2_cached(key: str) -> bool:
+    from xtl import experiment
     from xtl.paths import checkpoint_root
 
-    return (checkpoint_root() / key / "summary.json").is_file()
+    return experiment.checkpoint_is_current(checkpoint_root() / key)
 
 
 def _eval_languages(task: str) -> list[str]:
@@ -484,29 +515,41 @@ def _stderr_to(path: Path):
 
 def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = False, force: bool = False,
                 grid: dict[str, Any] | Path | None = None, executor: Executor | None = None,
-                out=None) -> list[Run]:
-    """Validate the whole grid, then execute what is unfinished (or everything with `force`)."""
+                out=None, rerun_stale: bool = False) -> list[Run]:
+    """Validate the whole grid and the kit, then execute what is unfinished (or everything with `force`).
+
+    Finished runs made by other core code (stale) or before fingerprints (unknown code) are listed and kept;
+    `rerun_stale` re-executes them.
+    """
     out = out or sys.stdout
     executor = executor or execute_notebook
     planned = expand(profile, only=only, grid=grid)
-    todo = {run.label for run in planned if force or not run.is_finished()}
+    preflight(planned)
+    states = {run.label: run.state(runs.core_fingerprint()) for run in planned}
+    todo = {label for label, state in states.items()
+            if force or state == "todo" or (rerun_stale and state in (STALE, UNKNOWN))}
     print(f"profile {profile}: {len(planned)} runs, {len(planned) - len(todo)} finished, {len(todo)} to run "
           f"(estimated {format_duration(sum(r.estimate_s for r in planned if r.label in todo))}); notebooks in "
           f"{_rel(book_runs_root() / profile)}, results in {_rel(results_root() / profile)}", file=out, flush=True)
+    kept = {state: sum(states[label] == state and label not in todo for label in states) for state in (STALE, UNKNOWN)}
+    if any(kept.values()):
+        print(f"kept as they are: {kept[STALE]} finished by other core code (stale), {kept[UNKNOWN]} of unknown code "
+              "(no fingerprint); --rerun-stale runs them again", file=out, flush=True)
     if dry_run:
         for k, run in enumerate(planned, 1):
-            state = "todo" if run.label in todo else "done"
+            state = states[run.label] + (", rerun" if run.label in todo and states[run.label] != "todo" else "")
             print(f"[{k}/{len(planned)}] {run.label:55} {state}  ~{format_duration(run.estimate_s)}", file=out)
         return planned
     start, actual, estimated = time.perf_counter(), 0.0, 0.0
     for k, run in enumerate(planned, 1):
         prefix = f"[{k}/{len(planned)}] {run.label} ..."
         if run.label not in todo:
-            print(f"{prefix} finished earlier, skipped", file=out, flush=True)
+            why = {STALE: " by other core code (stale), kept", UNKNOWN: " by unknown code, kept"}
+            print(f"{prefix} finished earlier{why.get(states[run.label], ', skipped')}", file=out, flush=True)
             continue
         print(prefix, end=" ", file=out, flush=True)
         run_start = time.perf_counter()
-        _execute(run, executor, force)
+        _execute(run, executor, force or states[run.label] != "todo")
         took = time.perf_counter() - run_start
         actual, estimated = actual + took, estimated + run.estimate_s
         remaining = sum(r.estimate_s for r in planned[k:] if r.label in todo) * (actual / estimated if estimated else 1)
@@ -515,6 +558,18 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
               f"~{format_duration(remaining)} left", file=out, flush=True)
     write_book_index(profile)
     return planned
+
+
+def preflight(planned: list[Run]) -> None:
+    """Before the first run: the kit is there and intact for every task the runs read, and the output folders
+    can be written. (Every run's parameters were validated by `expand`.)"""
+    from xtl import data, experiment
+
+    cache_root()  # refuses a cache path that cannot be a folder
+    for variable, where in (("XTL_RESULTS", results_root()), (BOOK_RUNS_ENV, book_runs_root())):
+        if where.exists() and not where.is_dir():
+            raise XtlError(f"{where} is a file, not a folder; point {variable} at a folder")
+    data.check_kit(sorted({name for run in planned for name in experiment.tasks_read(run.config)}))
 
 
 def _execute(run: Run, executor: Executor, force: bool) -> None:

@@ -7,6 +7,8 @@ the next attempt removes.
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import json
 import os
@@ -19,6 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from xtl.paths import repo_root
+
+# The modules whose code decides a run's numbers: data and its splits, the task registry, the model build
+# (with vocabulary trimming and the offline weights), features, heads, the training loop, prediction, the
+# metrics, scoring, retrieval, and the phases that tie them together. Not in it: the runner, the CLI, results
+# tables, verdicts and the book, which present numbers but do not make them.
+CORE_MODULES = ("data", "tasks", "models", "trim", "e5_weights", "features", "heads", "train", "predict",
+                "metrics", "scoring", "retrieval", "experiment")
 
 PACKAGES = ("xtl", "torch", "transformers", "datasets", "accelerate", "tokenizers", "numpy", "seqeval",
             "papermill", "pandas", "seaborn")
@@ -75,8 +84,37 @@ class RunFolder:
         shutil.rmtree(self.partial, ignore_errors=True)
 
 
-def environment(wall_s: float | None = None, device: str | None = None) -> dict[str, Any]:
-    """Versions, git revision, device and wall time: what a reader needs to trust a number."""
+@functools.cache
+def core_fingerprint() -> str:
+    """The fingerprint of this checkout's CORE_MODULES (computed once per process)."""
+    return fingerprint({name: (Path(__file__).parent / f"{name}.py").read_text() for name in CORE_MODULES})
+
+
+def fingerprint(sources: dict[str, str]) -> str:
+    """sha256 over the syntax trees of named sources: comments, docstrings and layout do not change it."""
+    digest = hashlib.sha256()
+    for name, source in sorted(sources.items()):
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                    and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+        digest.update(f"{name}\n{ast.dump(tree)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def made_by(folder: Path) -> str | None:
+    """The core fingerprint a finished run folder was made with (None: made before fingerprints, or unreadable)."""
+    try:
+        return json.loads((Path(folder) / "env.json").read_text()).get("core_fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def environment(wall_s: float | None = None, device: str | None = None,
+                fingerprint: str | None = None) -> dict[str, Any]:
+    """Versions, git revision, core fingerprint, device and wall time: what a reader needs to trust a number."""
     versions = {}
     for package in PACKAGES:
         try:
@@ -88,6 +126,7 @@ def environment(wall_s: float | None = None, device: str | None = None) -> dict[
         "python": platform.python_version(),
         "platform": platform.platform(),
         "git_revision": git_revision(),
+        "core_fingerprint": fingerprint or core_fingerprint(),
         "device": device or describe_device(),
         "cpu_count": os.cpu_count(),
         "wall_s": wall_s,
