@@ -10,7 +10,7 @@ A notebook executed on one machine prints and records that machine's folders (`/
 - `machine_paths` and `warning_outputs` find what `clean_notebook` would change (tests/test_book.py
   fails the build on any).
 
-The runner calls `clean_notebook_file(final_path)` once a run notebook is in place.
+The runner cleans each run notebook this way before moving it into the book.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from xtl import paths
+
 MACHINE_PREFIXES = ("/work/", "/tmp/", "/root/", "/home/", "/var/folders/", "/private/var/")
 """Absolute prefixes that name one machine's folders; a committed notebook holds none of them."""
 
@@ -30,8 +32,6 @@ _PATH_END = r"(?=$|[\s'\"`,;:)\]}<>\\])"
 
 def _env_roots() -> list[tuple[str, str]]:
     """(absolute folder, how to print it) for this machine: the checkout, then the xtl variables, then ~."""
-    from xtl import paths
-
     roots: list[tuple[str, str]] = []
     for variable in ("XTL_RESULTS", "XTL_BOOK_RUNS", "XTL_CHECKPOINTS", "XTL_CACHE", "XTL_DATA_EXTRA", "XTL_DATA"):
         if os.environ.get(variable):
