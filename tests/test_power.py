@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from xtl import power
+from xtl.report import power
 
 
 def test_half_width_matches_the_t_formula():
@@ -34,6 +34,6 @@ def test_gains_are_paired_by_seed_and_averaged_per_seed():
     assert table.loc["xnli", "mean gain"] == 3.0 and table.loc["xnli", "sd"] == pytest.approx(math.sqrt(2))
     # mean over targets per seed: seed 0 -> 0.5, seed 1 -> 2.0
     assert table.loc["mean over targets", "mean gain"] == pytest.approx(1.25)
-    assert table.loc["mean over targets", "sd"] == pytest.approx(math.sqrt(((0.5 - 1.25) ** 2 + 0.75**2)))
+    assert table.loc["mean over targets", "sd"] == pytest.approx(math.sqrt((0.5 - 1.25) ** 2 + 0.75**2))
     assert table.loc["mean over targets", "half-width, 3 seeds"] == pytest.approx(
         4.303 * table.loc["mean over targets", "sd"] / math.sqrt(3))

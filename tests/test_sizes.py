@@ -7,7 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from xtl import sizes, tasks
+from xtl import tasks
+from xtl.report import sizes
 
 
 def _curve(points):

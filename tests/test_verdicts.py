@@ -1,4 +1,5 @@
-"""xtl.verdicts on hand-made result folders: re-scoring, intervals, and every verdict outcome per claim."""
+"""The claims (xtl.report: canonical, items, gains, claims) on hand-made result folders: re-scoring, intervals, and
+every verdict outcome per claim."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xtl import metrics, verdicts
-from xtl.verdicts import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, Results
+from xtl import metrics
+from xtl.errors import XtlError
+from xtl.report import canonical, claims, gains, items, stats
+from xtl.report.claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
+from xtl.report.gains import Results
 
 N_ITEMS = 400
 LANGS = ("en", "de")
@@ -22,7 +26,7 @@ LANGS = ("en", "de")
 def write_run(root: Path, inter: list[str], task: str, seed: int, correct: dict[str, int], mlm: bool = False,
               english_dev: float | None = None, experiment: str = "grid", predictions: bool = True) -> list[dict]:
     """A result folder whose predictions get the first `correct[lang]` of N_ITEMS items right; its table rows."""
-    setting = verdicts.setting_name(inter, mlm)
+    setting = canonical.setting_name(inter, mlm)
     run_id = f"{task}-{setting}-s{seed}"
     folder = root / experiment / run_id
     (folder / "predictions").mkdir(parents=True)
@@ -67,22 +71,22 @@ def world(root: Path, accuracy: dict[tuple[str, str], float], seeds=(0,), mlm_se
 # --------------------------------------------------------------------------- pieces
 
 def test_t_quantiles_match_tables():
-    assert verdicts.t_quantile_975(1) == 12.706
-    assert verdicts.t_quantile_975(2) == 4.303
-    assert verdicts.t_quantile_975(30) == 2.042
-    assert abs(verdicts.t_quantile_975(60) - 2.000) < 0.001
-    assert abs(verdicts.t_quantile_975(120) - 1.980) < 0.001
+    assert stats.t_quantile_975(1) == 12.706
+    assert stats.t_quantile_975(2) == 4.303
+    assert stats.t_quantile_975(30) == 2.042
+    assert abs(stats.t_quantile_975(60) - 2.000) < 0.001
+    assert abs(stats.t_quantile_975(120) - 1.980) < 0.001
 
 
 def test_setting_names_and_kinds():
-    assert verdicts.setting_name([]) == "baseline"
-    assert verdicts.setting_name(["mnli", "qqp"]) == "mnli+qqp"
-    assert verdicts.setting_name(["mnli"], mlm=True) == "mnli+mlm"
-    assert verdicts.setting_kind(["mnli"]) == "single"
-    assert verdicts.setting_kind(["mnli", "qqp"]) == "multi"
-    assert verdicts.setting_kind(["mnli"], mlm=True) == "mlm"
-    assert verdicts.setting_kind(["xnli-translated"]) == "translated"
-    assert verdicts.setting_kind([]) == "baseline"
+    assert canonical.setting_name([]) == "baseline"
+    assert canonical.setting_name(["mnli", "qqp"]) == "mnli+qqp"
+    assert canonical.setting_name(["mnli"], mlm=True) == "mnli+mlm"
+    assert canonical.setting_kind(["mnli"]) == "single"
+    assert canonical.setting_kind(["mnli", "qqp"]) == "multi"
+    assert canonical.setting_kind(["mnli"], mlm=True) == "mlm"
+    assert canonical.setting_kind(["xnli-translated"]) == "translated"
+    assert canonical.setting_kind([]) == "baseline"
 
 
 def test_item_scores_reproduce_official_metrics():
@@ -91,21 +95,21 @@ def test_item_scores_reproduce_official_metrics():
           {"gold": {"id": "c", "answers": ["1999"]}, "prediction": "2001"}]
     expected = metrics.squad_scores({x["gold"]["id"]: x["prediction"] for x in qa},
                                     {x["gold"]["id"]: x["gold"]["answers"] for x in qa})["f1"]
-    assert verdicts.item_scores("xquad", "en", qa).score() == pytest.approx(expected)
+    assert items.item_scores("xquad", "en", qa).score() == pytest.approx(expected)
 
     ner = [{"gold": ["B-PER", "I-PER", "O", "B-LOC"], "prediction": ["B-PER", "I-PER", "O", "B-ORG"]},
            {"gold": ["O", "B-ORG", "I-ORG"], "prediction": ["O", "B-ORG", "O"]},
            {"gold": ["O", "O"], "prediction": ["B-LOC", "O"]}]
     expected = metrics.tagging_f1([x["gold"] for x in ner], [x["prediction"] for x in ner])["f1"]
-    assert verdicts.item_scores("panx", "de", ner).score() == pytest.approx(expected)
+    assert items.item_scores("panx", "de", ner).score() == pytest.approx(expected)
 
     pos = [{"gold": ["NOUN", "NOUN", "VERB", "SCONJ"], "prediction": ["NOUN", "VERB", "VERB", "SCONJ"]},
            {"gold": ["PRON", "AUX", "ADJ"], "prediction": ["PRON", "AUX", "ADJ"]}]
     expected = metrics.pos_scores([x["gold"] for x in pos], [x["prediction"] for x in pos])["f1"]
-    assert verdicts.item_scores("udpos", "fr", pos).score() == pytest.approx(expected)
+    assert items.item_scores("udpos", "fr", pos).score() == pytest.approx(expected)
 
     acc = [{"gold": 0, "prediction": 0}, {"gold": 1, "prediction": 2}, {"gold": 2, "prediction": 2}]
-    assert verdicts.item_scores("xnli", "de", acc).score() == pytest.approx(200 / 3)
+    assert items.item_scores("xnli", "de", acc).score() == pytest.approx(200 / 3)
 
 
 def test_rescored_predictions_match_reported_values(tmp_path):
@@ -159,7 +163,7 @@ def test_two_runs_for_one_setting_are_refused(tmp_path):
     rows += write_run(tmp_path, ["mnli"], "xnli", 0, {"en": 210}, experiment="b")
     for row in rows[1:]:
         row["run_id"] = "other-run"
-    with pytest.raises(verdicts.XtlError, match="different runs"):
+    with pytest.raises(XtlError, match="different runs"):
         Results(pd.DataFrame(rows))
 
 
@@ -175,7 +179,7 @@ def c1_world(root, gains: dict[str, float], targets=("xnli", "xcopa")):
 
 
 def test_c1_reproduced(tmp_path):
-    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "hellaswag": 6, "qqp": 1, "sst2": -2}))
+    v = claims.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "hellaswag": 6, "qqp": 1, "sst2": -2}))
     assert v.verdict == REPRODUCED, v.reason
     assert v.evidence["ranking"][:3] == ["squad", "mnli", "hellaswag"]
     assert v.evidence["n_seeds"] == 1 and v.evidence["model"] == "me5-small"
@@ -183,27 +187,27 @@ def test_c1_reproduced(tmp_path):
 
 
 def test_c1_not_reproduced_when_another_task_is_better(tmp_path):
-    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "hellaswag": 2, "qqp": 5, "sst2": -2}))
+    v = claims.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "hellaswag": 2, "qqp": 5, "sst2": -2}))
     assert v.verdict == NOT_REPRODUCED and "hellaswag #4" in v.reason
 
 
 def test_c1_not_reproduced_when_gain_is_noise(tmp_path):
-    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 0, "hellaswag": 6, "qqp": -1, "sst2": -2}))
+    v = claims.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 0, "hellaswag": 6, "qqp": -1, "sst2": -2}))
     assert v.verdict == NOT_REPRODUCED and "not above zero for mnli" in v.reason
 
 
 def test_c1_not_testable_without_hellaswag(tmp_path):
-    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "qqp": 1, "sst2": 0}))
+    v = claims.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "qqp": 1, "sst2": 0}))
     assert v.verdict == NOT_TESTABLE and "hellaswag" in v.reason
 
 
 def test_c1_ranking_not_testable_without_other_tasks(tmp_path):
-    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "hellaswag": 6}))
+    v = claims.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": 7, "hellaswag": 6}))
     assert v.verdict == NOT_TESTABLE and "only single-task settings" in v.reason
 
 
 def test_c1_not_reproduced_without_other_tasks_when_a_gain_fails(tmp_path):
-    v = verdicts.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": -3, "hellaswag": 6}))
+    v = claims.verdict_c1(c1_world(tmp_path, {"squad": 8, "mnli": -3, "hellaswag": 6}))
     assert v.verdict == NOT_REPRODUCED and "mnli" in v.reason
 
 
@@ -217,18 +221,18 @@ def c2_world(root, multi_gain: float | None):
 
 
 def test_c2_reproduced(tmp_path):
-    v = verdicts.verdict_c2(c2_world(tmp_path, 7))
+    v = claims.verdict_c2(c2_world(tmp_path, 7))
     assert v.verdict == REPRODUCED, v.reason
     assert v.evidence["multi_task"] == "squad+mnli+qqp"
 
 
 def test_c2_not_reproduced(tmp_path):
-    v = verdicts.verdict_c2(c2_world(tmp_path, 3))
+    v = claims.verdict_c2(c2_world(tmp_path, 3))
     assert v.verdict == NOT_REPRODUCED and "ranks #3 of 4" in v.reason
 
 
 def test_c2_not_testable(tmp_path):
-    v = verdicts.verdict_c2(c2_world(tmp_path, None))
+    v = claims.verdict_c2(c2_world(tmp_path, None))
     assert v.verdict == NOT_TESTABLE and "multi-task" in v.reason
 
 
@@ -244,18 +248,18 @@ def c3_world(root, retrieval_gain: float, with_retrieval: bool = True):
 
 
 def test_c3_reproduced(tmp_path):
-    v = verdicts.verdict_c3(c3_world(tmp_path, 6.0))
+    v = claims.verdict_c3(c3_world(tmp_path, 6.0))
     assert v.verdict == REPRODUCED, v.reason
     assert v.evidence["ranking"][0] == "tatoeba"
 
 
 def test_c3_not_reproduced(tmp_path):
-    v = verdicts.verdict_c3(c3_world(tmp_path, -4.0))
+    v = claims.verdict_c3(c3_world(tmp_path, -4.0))
     assert v.verdict == NOT_REPRODUCED and "xnli" in v.reason
 
 
 def test_c3_not_testable(tmp_path):
-    v = verdicts.verdict_c3(c3_world(tmp_path, 0, with_retrieval=False))
+    v = claims.verdict_c3(c3_world(tmp_path, 0, with_retrieval=False))
     assert v.verdict == NOT_TESTABLE and "retrieval" in v.reason
 
 
@@ -271,17 +275,17 @@ def c4_world(root, tydiqa: float, xnli: float, with_tydiqa: bool = True):
 
 
 def test_c4_reproduced(tmp_path):
-    v = verdicts.verdict_c4(c4_world(tmp_path, tydiqa=8, xnli=0))
+    v = claims.verdict_c4(c4_world(tmp_path, tydiqa=8, xnli=0))
     assert v.verdict == REPRODUCED, v.reason
 
 
 def test_c4_not_reproduced(tmp_path):
-    v = verdicts.verdict_c4(c4_world(tmp_path, tydiqa=8, xnli=8))
+    v = claims.verdict_c4(c4_world(tmp_path, tydiqa=8, xnli=8))
     assert v.verdict == NOT_REPRODUCED and "XNLI in 3 of 3" in v.reason
 
 
 def test_c4_not_testable_without_tydiqa(tmp_path):
-    v = verdicts.verdict_c4(c4_world(tmp_path, 0, 0, with_tydiqa=False))
+    v = claims.verdict_c4(c4_world(tmp_path, 0, 0, with_tydiqa=False))
     assert v.verdict == NOT_TESTABLE and "no baseline run on tydiqa" in v.reason
 
 
@@ -296,20 +300,20 @@ def c5_world(root, good_gain: float, dev_prefers_bad: bool = False):
 
 
 def test_c5_reproduced_selecting_on_english_dev(tmp_path):
-    v = verdicts.verdict_c5(c5_world(tmp_path, 6.0))
+    v = claims.verdict_c5(c5_world(tmp_path, 6.0))
     assert v.verdict == REPRODUCED, v.reason
     assert v.evidence["chosen"] == {"xcopa": "mnli", "xnli": "mnli"}
     assert v.evidence["selection"].startswith("English validation")
 
 
 def test_c5_not_reproduced_when_dev_picks_a_bad_model(tmp_path):
-    v = verdicts.verdict_c5(c5_world(tmp_path, 6.0, dev_prefers_bad=True))
+    v = claims.verdict_c5(c5_world(tmp_path, 6.0, dev_prefers_bad=True))
     assert v.verdict == NOT_REPRODUCED and v.evidence["chosen"]["xnli"] == "qqp"
 
 
 def test_c5_not_testable_without_intermediate_runs(tmp_path):
     res = Results(world(tmp_path, {("baseline", "xnli"): 60.0}))
-    assert verdicts.verdict_c5(res).verdict == NOT_TESTABLE
+    assert claims.verdict_c5(res).verdict == NOT_TESTABLE
 
 
 # --------------------------------------------------------------------------- C6
@@ -322,25 +326,25 @@ def c6_world(root, mlm_gap: float, translated_gap: float, with_translated: bool 
 
 
 def test_c6_reproduced(tmp_path):
-    v = verdicts.verdict_c6(c6_world(tmp_path, 3.0, 4.0))
+    v = claims.verdict_c6(c6_world(tmp_path, 3.0, 4.0))
     assert v.verdict == REPRODUCED, v.reason
     assert v.evidence["differences"]["mlm"]["value"] == pytest.approx(3.0)
 
 
 def test_c6_not_reproduced(tmp_path):
-    v = verdicts.verdict_c6(c6_world(tmp_path, 3.0, -4.0))
+    v = claims.verdict_c6(c6_world(tmp_path, 3.0, -4.0))
     assert v.verdict == NOT_REPRODUCED and "translated" in v.reason
 
 
 def test_c6_not_testable_without_translated_runs(tmp_path):
-    v = verdicts.verdict_c6(c6_world(tmp_path, 3.0, 0.0, with_translated=False))
+    v = claims.verdict_c6(c6_world(tmp_path, 3.0, 0.0, with_translated=False))
     assert v.verdict == NOT_TESTABLE and "translated" in v.reason
 
 
 # --------------------------------------------------------------------------- everything at once
 
 def test_all_verdicts_on_empty_results_are_not_testable():
-    out = verdicts.all_verdicts(Results(pd.DataFrame()))
+    out = claims.all_verdicts(Results(pd.DataFrame()))
     assert set(out) == {"c1", "c2", "c3", "c4", "c5", "c6"}
     assert {v.verdict for v in out.values()} == {NOT_TESTABLE}
     assert all(v.reason for v in out.values())
@@ -372,7 +376,8 @@ def test_the_same_run_gives_the_same_number_under_the_same_name_on_every_path(tm
     three averages differ from each other and from the EM/F1 mean: a path that averaged other
     languages or another QA score under a name would disagree here.
     """
-    from xtl import questions, results, scoring
+    from xtl import results, scoring
+    from xtl.report.questions import data as questions
 
     f1 = {"en": 90.0, "de": 40.0, "es": 50.0, "ro": 20.0}
     for seed in (0, 1, 2):
@@ -395,10 +400,10 @@ def test_the_same_run_gives_the_same_number_under_the_same_name_on_every_path(tm
     assert summary["average_name"] == "xtreme_avg" and summary["average"] == pytest.approx(metrics_json["average"]["f1"])
 
     res = Results(frame)  # the verdicts
-    assert verdicts.SCORE_AVG in expected
+    assert gains.SCORE_AVG in expected
     for _, row in table.iterrows():
         setting = "baseline" if row["intermediate"] == "baseline" else "squad"
-        assert res.score(setting, "xquad", int(row["seed"])) == pytest.approx(row[verdicts.SCORE_AVG])
+        assert res.score(setting, "xquad", int(row["seed"])) == pytest.approx(row[gains.SCORE_AVG])
 
     q = questions.load(("p",), tmp_path)  # the questions
     assert questions.SCORE_AVG in expected
@@ -406,7 +411,7 @@ def test_the_same_run_gives_the_same_number_under_the_same_name_on_every_path(tm
         per_seed = questions.seed_scores(questions.select(q, tasks_, ["xquad"]), ["xquad"])
         want = table[table["intermediate"] == setting].set_index("seed")[questions.SCORE_AVG]
         assert per_seed == pytest.approx({int(s): v for s, v in want.items()})
-    wide = questions._wide_table({"baseline": questions.select(q, (), ["xquad"])}, ["de", "es", "ro"], ["baseline"])
+    wide = questions.wide_table({"baseline": questions.select(q, (), ["xquad"])}, ["de", "es", "ro"], ["baseline"])
     assert wide.loc[questions.SCORE_AVG, "baseline"] == pytest.approx(round(expected["zero_shot_avg"] - 1, 1))
 
 

@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-from xtl.verdicts import t_quantile_975
+from xtl.report.stats import t_quantile_975
 
 GOAL = 1.0  # points: the half-width the reference profile aims for on the XTREME-average gain
 
