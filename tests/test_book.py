@@ -26,7 +26,7 @@ from xtl.paths import repo_root
 PROFILE = "laptop"
 REPO = repo_root()
 BIN = Path(sys.executable).parent
-PAGES = ["book/intro.md", "book/method.md", "book/deviations.md", "book/paper_scale.md", "book/teaching.ipynb",
+PAGES = ["book/intro.md", "book/paper.md", "book/method.md", "book/deviations.md", "book/paper_scale.md", "book/teaching.ipynb",
          *[f"book/claims/c{i}.md" for i in range(1, 7)]]
 
 # Fake quality: gain (points) of each setting over the baseline per target; languages and item counts.
@@ -144,6 +144,7 @@ root: book/intro
 parts:
 - caption: The paper's claims
   chapters:
+  - file: book/paper
   - file: book/method
 {claims}
 - caption: What differs, what it costs
