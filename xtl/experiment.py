@@ -36,6 +36,9 @@ DEFAULT_TRAIN = {"learning_rate": 2e-5, "batch_size": 16, "epochs": 1.0, "max_st
                  "patience": 30, "grad_accum": 1, "warmup_ratio": 0.1, "weight_decay": 0.01,
                  "freeze_word_embeddings": False, "sampling": "proportional", "temperature": 2.0, "cap": 20000,
                  "mixed_precision": "auto", "max_grad_norm": 1.0, "mlm_probability": 0.15}
+# Training keys added after runs were committed: a config holds them only when they differ from these
+# defaults, so the run ids (config hashes) of earlier runs stay valid.
+OPTIONAL_TRAIN = {"sentence_pooling": "first"}
 DEFAULT_INTERMEDIATE = {"tasks": [], "train_limit": 2000, "dev_limit": 200, "max_length": 128,
                         "mlm_share": 0.0, "task_limits": {}, "train": {}}
 DEFAULT_TARGET = {"task": "panx", "train_limit": 2000, "dev_limit": 200, "eval_limit": 200,
@@ -59,9 +62,14 @@ def _merge(defaults: dict[str, Any], given: dict[str, Any] | None, where: str) -
 
 
 def _resolve_train(given: dict[str, Any] | None, where: str) -> dict[str, Any]:
+    given = dict(given or {}) if isinstance(given, dict) else given
+    optional = {key: given.pop(key) for key in list(given or {}) if key in OPTIONAL_TRAIN}
     resolved = _merge(DEFAULT_TRAIN, given, f"{where}.train")
     for key, default in DEFAULT_TRAIN.items():
         resolved[key] = _typed(resolved[key], default, f"{where}.train.{key}")
+    for key, value in optional.items():  # kept only when it differs from its default, so older run ids hold
+        if _typed(value, OPTIONAL_TRAIN[key], f"{where}.train.{key}") != OPTIONAL_TRAIN[key]:
+            resolved[key] = value
     TrainConfig(**resolved)  # validates values
     return resolved
 
@@ -199,9 +207,10 @@ def _head_name(task: tasks.Task) -> str:
     return task.head_group or task.name
 
 
-def _head_spec(task: tasks.Task) -> HeadSpec:
+def _head_spec(task: tasks.Task, train: dict[str, Any]) -> HeadSpec:
     kind = HEAD_FOR_FORMAT[task.format]
-    return HeadSpec(kind, len(task.label_names) if kind in ("classification", "tagging") else 1)
+    pooling = train.get("sentence_pooling", OPTIONAL_TRAIN["sentence_pooling"])
+    return HeadSpec(kind, len(task.label_names) if kind in ("classification", "tagging") else 1, pooling)
 
 
 def _rows(task_name: str, lang: str, split: str, limit: int | None, seed: int) -> list[dict[str, Any]]:
@@ -268,7 +277,7 @@ def _intermediate_training_tasks(inter: dict[str, Any], seed: int, tokenizer) ->
             rows = _rows(task.name, lang, "train", limit, seed)
             dev_rows = _rows(task.name, lang, "validation", inter["dev_limit"], seed)
         head = _head_name(task)
-        specs[head] = _head_spec(task)
+        specs[head] = _head_spec(task, inter["train"])
         feats = _features(task, rows, tokenizer, inter["max_length"], train_mode=True)
         scorer = _dev_scorer(head, task, dev_rows, tokenizer, inter["max_length"], lang or "en")
         train_tasks.append(TrainTask(head, feats, scorer))
@@ -386,7 +395,7 @@ def target(config: dict[str, Any], profile: str = "adhoc", experiment: str = "ta
     tokenizer, encoder, phase2 = load_encoder(resolved, progress, profile)
     seed = resolved["seed"]
     head = task.name
-    model = MultiHeadModel(encoder, {head: _head_spec(task)}, seed=seed).to(_device())
+    model = MultiHeadModel(encoder, {head: _head_spec(task, cfg["train"])}, seed=seed).to(_device())
     train_rows = _rows(task.train_task or task.name, task.train_lang, task.train_split, cfg["train_limit"], seed)
     dev_rows = _rows(task.dev_task or task.name, "en", task.dev_split, cfg["dev_limit"], seed)
     train_feats = _features(task, train_rows, tokenizer, cfg["max_length"], train_mode=True)

@@ -28,19 +28,30 @@ HEAD_FOR_FORMAT = {
 class HeadSpec:
     kind: str  # classification | tagging | span | choice | mlm
     num_labels: int = 1
+    pooling: str = "first"  # classification and choice: the first token's state, or the mean over real tokens
 
 
 class ClassificationHead(nn.Module):
-    """RoBERTa-style head on the first token: dense + tanh + projection."""
+    """RoBERTa-style head: dense + tanh + projection, on the first token or on the mean over tokens.
 
-    def __init__(self, hidden: int, num_labels: int, dropout: float):
+    XLM-R (and jiant) read the first token. multilingual-e5 was trained to be read by the mean over
+    tokens: its first-token state barely varies across inputs, so a first-token head learns slowly.
+    """
+
+    def __init__(self, hidden: int, num_labels: int, dropout: float, pooling: str = "first"):
         super().__init__()
+        self.pooling = pooling
         self.dense = nn.Linear(hidden, hidden)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, num_labels)
 
-    def forward(self, states: torch.Tensor) -> torch.Tensor:
-        x = self.dropout(states[:, 0])
+    def forward(self, states: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if self.pooling == "mean":
+            weights = mask.unsqueeze(-1).to(states.dtype)
+            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        else:
+            pooled = states[:, 0]
+        x = self.dropout(pooled)
         return self.out(self.dropout(torch.tanh(self.dense(x))))
 
 
@@ -90,7 +101,8 @@ class MultiHeadModel(nn.Module):
     def _build(spec: HeadSpec, encoder: nn.Module, dropout: float) -> nn.Module:
         hidden = encoder.config.hidden_size
         if spec.kind in ("classification", "choice"):
-            return ClassificationHead(hidden, spec.num_labels if spec.kind == "classification" else 1, dropout)
+            return ClassificationHead(hidden, spec.num_labels if spec.kind == "classification" else 1, dropout,
+                                      spec.pooling)
         if spec.kind == "tagging":
             return TokenHead(hidden, spec.num_labels, dropout)
         if spec.kind == "span":
@@ -106,7 +118,7 @@ class MultiHeadModel(nn.Module):
         if choices is not None:
             input_ids, mask = input_ids.flatten(0, 1), mask.flatten(0, 1)
         states = self.encoder(input_ids=input_ids, attention_mask=mask).last_hidden_state
-        logits = self.heads[head](states)
+        logits = self.heads[head](states, mask) if kind in ("classification", "choice") else self.heads[head](states)
         if choices is not None:
             logits = logits.view(-1, choices)
         return _loss(kind, logits, batch), logits

@@ -51,6 +51,7 @@ class TrainConfig:
     mixed_precision: str = "auto"  # auto (bf16 on GPU, fp32 on CPU) | no | bf16 | fp16
     freeze_word_embeddings: bool = False
     mlm_probability: float = 0.15
+    sentence_pooling: str = "first"  # sentence and choice heads read the first token (XLM-R, jiant) or the mean
     compile: bool = False  # torch.compile the training forward: pays on long GPU runs, not on CPU (benchmarks/)
 
     def __post_init__(self) -> None:
@@ -58,6 +59,8 @@ class TrainConfig:
             raise XtlError(f"unknown sampling {self.sampling!r}; use proportional, temperature, capped or uniform")
         if self.batch_size < 1 or self.grad_accum < 1:
             raise XtlError("batch_size and grad_accum must be at least 1")
+        if self.sentence_pooling not in ("first", "mean"):
+            raise XtlError(f"unknown sentence_pooling {self.sentence_pooling!r}; use first or mean")
         if self.learning_rate <= 0:
             raise XtlError("learning_rate must be positive")
 
