@@ -5,7 +5,7 @@ PY      := .venv/bin/python
 STAMP   := .venv/.xtl-installed
 PROFILE ?= laptop
 
-.PHONY: book html test lint bench questions clean-html
+.PHONY: book html test lint bench questions pilot clean-html
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv .venv
@@ -23,6 +23,11 @@ book: $(STAMP)  ## run the $(PROFILE) grid through papermill, the claims and tea
 
 questions: $(STAMP)  ## the five follow-up questions (3 seeds each), then their analysis notebooks
 	$(PY) -m xtl.questions run
+
+pilot: $(STAMP)  ## learning curves that size the reference profile (hours of CPU), then their analysis notebook
+	$(PY) -m xtl.cli run --profile pilot
+	.venv/bin/papermill -k python3 --cwd . notebooks/sizes.ipynb book/reference/sizes_notebook.ipynb -p profile pilot
+	$(PY) -m xtl.notebook_paths book/reference/sizes_notebook.ipynb
 
 html: $(STAMP)  ## rebuild the HTML from the committed executed notebooks (execution off)
 	$(PY) -m xtl.cli book-pages

@@ -1,0 +1,23 @@
+"""The where-we-stand table: published cells as typed, ours the seed mean of the baseline's xtreme_avg."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from xtl.report import standing
+
+
+def test_standing_places_our_baseline_beside_published_rows():
+    averages = pd.DataFrame([
+        {"intermediate": "baseline", "target": "xnli", "seed": 0, "xtreme_avg": 50.0},
+        {"intermediate": "baseline", "target": "xnli", "seed": 1, "xtreme_avg": 54.0},
+        {"intermediate": "mnli", "target": "xnli", "seed": 0, "xtreme_avg": 90.0},   # not the baseline
+        {"intermediate": "baseline", "target": "udpos", "seed": 0, "xtreme_avg": 60.0},  # nothing published here
+    ])
+    table = standing.standing(averages).set_index("target")
+    assert table.loc["xnli", "mBERT"] == 65.4 and table.loc["xnli", "XLM-R Large"] == 79.2
+    assert table.loc["xnli", "ours"] == 52.0 and table.loc["xnli", "ours: seeds"] == 2
+    assert table.loc["udpos", "ours"] == 60.0 and math.isnan(table.loc["udpos", "mBERT"])
+    assert table.loc["tatoeba", "ours: seeds"] == 0 and math.isnan(table.loc["tatoeba", "ours"])
