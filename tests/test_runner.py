@@ -343,3 +343,15 @@ def test_grid_file_parses_with_the_documented_keys():
     paper = grid["profiles"]["paper"]
     assert paper["model"] == "xlm-roberta-large" and paper["target"]["train"]["learning_rate"] == 1e-5
     assert paper["targets"]["xquad"]["train"]["grad_accum"] == 4 and paper["target"]["train"]["grad_accum"] == 8
+
+
+def test_estimate_sizes_come_from_the_kit_manifest_when_a_limit_is_null():
+    from xtl import data
+
+    if data.kit_rows("xcopa", "qu", "test") is None:
+        pytest.skip("the offline data kit is not here")
+    assert data.kit_rows("xcopa", "qu", "test") == 500 and data.kit_rows("xcopa", "xx", "test") is None
+    assert runner._eval_size("xcopa", "qu", None) == 500 and runner._eval_size("xcopa", "qu", 100) == 100
+    assert runner._eval_size("xcopa", "qu", 10_000) == 500
+    assert runner._train_size("mnli", None) == 8999 and runner._train_size("mnli", 50) == 50
+    assert runner._train_size("xnli-translated", None) == runner.UNKNOWN_SIZE

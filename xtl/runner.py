@@ -421,8 +421,9 @@ def _examples_cost(task_name: str, examples: int | None, max_length: int) -> flo
 def _train_seconds(task_names: list[str], section: dict[str, Any]) -> float:
     """Training plus the English-dev evaluations (every `eval_every` steps, else once per epoch)."""
     train = section["train"]
-    limits = {name: (section.get("task_limits") or {}).get(name, section["train_limit"]) for name in task_names}
-    examples = sum(limit if limit is not None else UNKNOWN_SIZE for limit in limits.values())
+    limits = {name: _train_size(name, (section.get("task_limits") or {}).get(name, section["train_limit"]))
+              for name in task_names}
+    examples = sum(limits.values())
     batches_per_epoch = max(1, examples // train["batch_size"])
     steps = train["max_steps"] or math.ceil(train["epochs"] * batches_per_epoch / train["grad_accum"])
     epochs = steps * train["grad_accum"] / batches_per_epoch
@@ -447,13 +448,40 @@ def _estimate(planned: list[Run]) -> None:
         if run.kind == "target":
             cfg = run.config["target"]
             seconds += _train_seconds([cfg["task"]], cfg)
-            languages = len(cfg["languages"] or _eval_languages(cfg["task"]))
-            seconds += _examples_cost(cfg["task"], cfg["eval_limit"], cfg["max_length"]) * languages / EVAL_PER_S
+            items = sum(_eval_size(cfg["task"], lang, cfg["eval_limit"])
+                        for lang in cfg["languages"] or _eval_languages(cfg["task"]))
+            seconds += _examples_cost(cfg["task"], items, cfg["max_length"]) / EVAL_PER_S
         elif run.kind == "retrieval":
             cfg = run.config["retrieval"]
-            languages = len(cfg["languages"] or _eval_languages(cfg["task"]))
-            seconds += 2 * (cfg["limit"] or UNKNOWN_SIZE) * languages * min(cfg["max_length"], 24) / 64 / EVAL_PER_S
+            items = sum(_eval_size(cfg["task"], lang, cfg["limit"])
+                        for lang in cfg["languages"] or _eval_languages(cfg["task"]))
+            seconds += 2 * items * min(cfg["max_length"], 24) / 64 / EVAL_PER_S
         run.estimate_s = NOTEBOOK_OVERHEAD_S + seconds * _MODEL_COST.get(run.config["model"], 1.0)
+
+
+def _train_size(name: str, limit: int | None) -> int:
+    """Training examples of a phase: the limit, capped by (or, for null, equal to) the kit's English split."""
+    from xtl import data, tasks
+
+    base = name.split(":")[0]
+    if base == "xnli-translated":
+        return limit if limit is not None else UNKNOWN_SIZE
+    task = tasks.get(base)
+    lang = name.partition(":")[2] or task.train_lang or "en"
+    rows = data.kit_rows(task.train_task or base, lang, task.train_split or "train")
+    if rows is None:
+        return limit if limit is not None else UNKNOWN_SIZE
+    return rows if limit is None else min(limit, rows)
+
+
+def _eval_size(task_name: str, lang: str, limit: int | None) -> int:
+    """Evaluated items in one language: the limit, capped by (or, for null, equal to) the kit's split."""
+    from xtl import data, tasks
+
+    rows = data.kit_rows(task_name, lang, tasks.get(task_name).eval_split.get(lang, ""))
+    if rows is None:
+        return limit if limit is not None else UNKNOWN_SIZE
+    return rows if limit is None else min(limit, rows)
 
 
 def _phase2_cached(key: str) -> bool:
