@@ -346,11 +346,9 @@ def test_grid_file_parses_with_the_documented_keys():
 
 
 def test_estimate_sizes_come_from_the_kit_manifest_when_a_limit_is_null():
-    from xtl import data
-
-    if data.kit_rows("xcopa", "qu", "test") is None:
+    if runner._kit_rows("xcopa", "qu", "test") is None:
         pytest.skip("the offline data kit is not here")
-    assert data.kit_rows("xcopa", "qu", "test") == 500 and data.kit_rows("xcopa", "xx", "test") is None
+    assert runner._kit_rows("xcopa", "qu", "test") == 500 and runner._kit_rows("xcopa", "xx", "test") is None
     assert runner._eval_size("xcopa", "qu", None) == 500 and runner._eval_size("xcopa", "qu", 100) == 100
     assert runner._eval_size("xcopa", "qu", 10_000) == 500
     assert runner._train_size("mnli", None) == 8999 and runner._train_size("mnli", 50) == 50

@@ -87,17 +87,6 @@ def in_kit(task: str | Task) -> bool:
     return root is not None and (root / registry.get(task).kit_name / "MANIFEST.json").is_file()
 
 
-def kit_rows(task: str | Task, lang: str, split: str) -> int | None:
-    """Rows of a kit file as its manifest records them (no read); None when the kit lacks that file.
-
-    Cheap, for planning (the runner's time estimate); a derived split is not a kit file.
-    """
-    root = data_root(required=False)
-    manifest = _manifest(root / registry.get(task).kit_name) if root is not None else None
-    info = (manifest or {}).get("files", {}).get(f"{lang}/{split}.jsonl.gz")
-    return int(info["rows"]) if info and "rows" in info else None
-
-
 def verify_kit(names: Iterable[str] | None = None) -> list[str]:
     """Check every kit file's sha256 against its MANIFEST.json; one report line per task."""
     root = data_root()

@@ -459,16 +459,29 @@ def _estimate(planned: list[Run]) -> None:
         run.estimate_s = NOTEBOOK_OVERHEAD_S + seconds * _MODEL_COST.get(run.config["model"], 1.0)
 
 
+def _kit_rows(task_name: str, lang: str, split: str) -> int | None:
+    """Rows of a kit file as its MANIFEST.json records them (no read); None when the kit lacks that file."""
+    from xtl import tasks
+    from xtl.paths import data_root
+
+    root = data_root(required=False)
+    manifest = root / tasks.get(task_name).kit_name / "MANIFEST.json" if root is not None else None
+    if manifest is None or not manifest.is_file():
+        return None
+    info = json.loads(manifest.read_text()).get("files", {}).get(f"{lang}/{split}.jsonl.gz")
+    return int(info["rows"]) if info and "rows" in info else None
+
+
 def _train_size(name: str, limit: int | None) -> int:
     """Training examples of a phase: the limit, capped by (or, for null, equal to) the kit's English split."""
-    from xtl import data, tasks
+    from xtl import tasks
 
     base = name.split(":")[0]
     if base == "xnli-translated":
         return limit if limit is not None else UNKNOWN_SIZE
     task = tasks.get(base)
     lang = name.partition(":")[2] or task.train_lang or "en"
-    rows = data.kit_rows(task.train_task or base, lang, task.train_split or "train")
+    rows = _kit_rows(task.train_task or base, lang, task.train_split or "train")
     if rows is None:
         return limit if limit is not None else UNKNOWN_SIZE
     return rows if limit is None else min(limit, rows)
@@ -476,9 +489,9 @@ def _train_size(name: str, limit: int | None) -> int:
 
 def _eval_size(task_name: str, lang: str, limit: int | None) -> int:
     """Evaluated items in one language: the limit, capped by (or, for null, equal to) the kit's split."""
-    from xtl import data, tasks
+    from xtl import tasks
 
-    rows = data.kit_rows(task_name, lang, tasks.get(task_name).eval_split.get(lang, ""))
+    rows = _kit_rows(task_name, lang, tasks.get(task_name).eval_split.get(lang, ""))
     if rows is None:
         return limit if limit is not None else UNKNOWN_SIZE
     return rows if limit is None else min(limit, rows)
