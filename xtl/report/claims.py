@@ -1,6 +1,6 @@
 """One verdict function per claim of the paper (C1-C6), each a pure function of the claims' results view.
 
-The rules follow PAPER.md: a verdict tests the claim's direction and ranking against our own
+The rules follow the book's reading of the paper (book/paper.md): a verdict tests the claim's direction and ranking against our own
 baseline, never its magnitude. Every function's docstring states its rule; the claim pages repeat it.
 """
 
