@@ -40,7 +40,6 @@ from xtl.paths import cache_root, repo_root, results_root
 GRID_FILE = "experiments.yml"
 BOOK_RUNS_ENV = "XTL_BOOK_RUNS"
 SECTIONS = ("intermediate", "target", "retrieval")
-EXTRA_PARAMETERS = ("profile", "experiment", "force")  # passed when the template declares them
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 STALE, UNKNOWN = "stale", "unknown code"  # finished runs that `xtl run` keeps unless --rerun-stale
 

@@ -80,9 +80,6 @@ class RunFolder:
         os.replace(self.partial, self.final)
         return self.final
 
-    def abandon(self) -> None:
-        shutil.rmtree(self.partial, ignore_errors=True)
-
 
 @functools.cache
 def core_fingerprint() -> str:
