@@ -348,13 +348,13 @@ def test_figures_have_labelled_axes(analysis):
 
 
 def test_questions_yml_matches_the_analysis():
-    grid = yaml.safe_load((Path(__file__).parents[1] / rules.QUESTIONS_FILE).read_text())
+    grid = yaml.safe_load((Path(__file__).parents[1] / "experiments.yml").read_text())
     settings = grid["settings"]
     assert tuple(settings["q1_african_ner"]["tasks"]) == q1.Q1_AFRICAN
     assert tuple(settings["english_ner"]["tasks"]) == q1.Q1_ENGLISH == q5.Q5_ENGLISH == q2.Q2_INTERMEDIATE
     assert tuple(settings["q5_mixed_ner"]["tasks"]) == q5.Q5_MIXED
     assert (settings["q3_squad64"]["max_length"], settings["q3_squad256"]["max_length"]) == q3.Q3_WINDOWS
-    assert set(grid["profiles"]) == set(rules.PROFILES)
+    assert set(rules.PROFILES) <= set(grid["profiles"])
     for question, cells in run.CELLS.items():  # every cell a question analyses is in its profile's grid
         for suffix, setting, target in cells:
             runs = grid["profiles"]["questions" + suffix]["experiments"][rules.EXPERIMENT]["runs"]

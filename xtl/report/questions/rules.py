@@ -19,9 +19,8 @@ from xtl.scoring import ZERO_SHOT_AVG
 
 QUESTIONS = ("q1", "q2", "q3", "q4", "q5")
 PROFILE = "questions"                                  # Q1, Q3, Q4, Q5 and Q2's middle size
-PROFILES = ("questions", "questions-l3", "questions-l12", "questions-q3")  # every profile of questions.yml
+PROFILES = ("questions", "questions-l3", "questions-l12", "questions-q3")  # the questions' profiles in experiments.yml
 DEFAULT_PROFILES = PROFILES  # what `make questions` runs: every question's runs (--profiles picks some)
-QUESTIONS_FILE = "questions.yml"
 EXPERIMENT = "questions"
 MIN_SEEDS = 3
 MARGIN = 1.0  # points

@@ -1,7 +1,7 @@
 """`python -m xtl.questions run`: the questions' grid through the runner, then one analysis notebook per question.
 
-The grid is experiments.yml with questions.yml merged in (profiles `questions`, `questions-l3`,
-`questions-l12`, `questions-q3`); its runs write ordinary result folders.
+The grid is experiments.yml (profiles `questions`, `questions-l3`, `questions-l12`, `questions-q3`);
+its runs write ordinary result folders.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 import papermill
-import yaml
 
 from xtl import e5_weights, runner
 from xtl.errors import XtlError
@@ -24,9 +23,9 @@ from xtl.notebook_paths import clean_notebook_file, display_path
 from xtl.paths import cache_root, repo_root
 from xtl.report.questions import q1, q2, q3, q4, q5
 from xtl.report.questions.data import load, load_phase2, sibling_profiles
-from xtl.report.questions.rules import DEFAULT_PROFILES, PROFILE, PROFILES, QUESTIONS, QUESTIONS_FILE, Analysis
+from xtl.report.questions.rules import DEFAULT_PROFILES, PROFILE, PROFILES, QUESTIONS, Analysis
 
-CELLS = {  # question -> (profile suffix, intermediate setting, target) of questions.yml
+CELLS = {  # question -> (profile suffix, intermediate setting, target) in experiments.yml
     "q1": [("", "baseline", "udpos"), ("", "english_ner", "udpos"), ("", "q1_african_ner", "udpos")],
     "q2": [(suffix, setting, "udpos") for suffix in ("-l3", "", "-l12") for setting in ("baseline", "english_ner")],
     "q3": [("-q3", "q3_squad64", "xquad"), ("-q3", "q3_squad256", "xquad")],
@@ -90,12 +89,8 @@ def _token_counter() -> Callable[[str, str], int]:
 
 
 def grid(root: Path | None = None) -> dict[str, Any]:
-    """experiments.yml with questions.yml merged in (unless experiments.yml already holds the `questions` profile)."""
-    root = Path(root) if root else repo_root()
-    base = runner.load_grid(root / runner.GRID_FILE)
-    if PROFILE not in base["profiles"]:
-        base = runner.deep_merge(base, yaml.safe_load((root / QUESTIONS_FILE).read_text()))
-    return base
+    """experiments.yml, whose questions profiles this command runs."""
+    return runner.load_grid((Path(root) if root else repo_root()) / runner.GRID_FILE)
 
 
 def execute_analysis(question: str, profile: str = PROFILE, out_dir: Path | None = None) -> Path:
