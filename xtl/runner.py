@@ -85,10 +85,10 @@ def parameters_from_config(config: dict[str, Any]) -> dict[str, Any]:
 def config_from_parameters(namespace: dict[str, Any]) -> dict[str, Any]:
     """The inverse: pick model, seed and `<section>_<key>` names out of a notebook's namespace."""
     top = {"model": "me5-small", "seed": 0}
-    config: dict[str, Any] = {key: _parameter(default, key, namespace[key]) for key, default in top.items()
+    config: dict[str, Any] = {key: parameter_value(default, key, namespace[key]) for key, default in top.items()
                               if key in namespace}
     for section, defaults in _section_defaults().items():
-        values = {key: _parameter(defaults[key], f"{section}_{key}", namespace[f"{section}_{key}"]) for key in defaults
+        values = {key: parameter_value(defaults[key], f"{section}_{key}", namespace[f"{section}_{key}"]) for key in defaults
                   if f"{section}_{key}" in namespace}
         if values:
             config[section] = values
@@ -101,7 +101,7 @@ def parameter_names() -> list[str]:
                                 for key in defaults]
 
 
-def _parameter(default: Any, name: str, value: Any) -> Any:
+def parameter_value(default: Any, name: str, value: Any) -> Any:
     """papermill's `-p` passes a list as a string ('["mnli"]'): where the default is no string, read it as YAML."""
     if not isinstance(value, str) or isinstance(default, str):
         return copy.deepcopy(value)
