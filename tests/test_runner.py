@@ -255,6 +255,13 @@ def test_core_fingerprint_ignores_comments_and_docstrings():
     assert re.fullmatch(r"[0-9a-f]{16}", runs.core_fingerprint())
 
 
+def test_core_fingerprint_ignores_task_notes_but_not_task_facts():
+    task = 'T = Task(name="x", metric="f1", stand_ins=("a note",), description="what it is")\n'
+    noted = task.replace("a note", "a corrected note").replace("what it is", "what it really is")
+    assert runs.fingerprint({"tasks": task}) == runs.fingerprint({"tasks": noted})
+    assert runs.fingerprint({"tasks": task}) != runs.fingerprint({"tasks": task.replace('"f1"', '"accuracy"')})
+
+
 def test_phase2_record_and_checkpoint_follow_the_core_code(isolated):
     from xtl import experiment
 

@@ -87,8 +87,12 @@ def core_fingerprint() -> str:
     return fingerprint({name: (Path(__file__).parent / f"{name}.py").read_text() for name in CORE_MODULES})
 
 
+DOC_FIELDS = ("stand_ins", "description")
+"""Keyword arguments that only document (a task's notes for the deviations page): not part of the fingerprint."""
+
+
 def fingerprint(sources: dict[str, str]) -> str:
-    """sha256 over the syntax trees of named sources: comments, docstrings and layout do not change it."""
+    """sha256 over the syntax trees of named sources: comments, docstrings, layout and DOC_FIELDS do not change it."""
     digest = hashlib.sha256()
     for name, source in sorted(sources.items()):
         tree = ast.parse(source)
@@ -97,6 +101,8 @@ def fingerprint(sources: dict[str, str]) -> str:
             if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
                     and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
                 node.body = body[1:] or [ast.Pass()]
+            if isinstance(node, ast.Call):
+                node.keywords = [k for k in node.keywords if k.arg not in DOC_FIELDS]
         digest.update(f"{name}\n{ast.dump(tree)}\n".encode())
     return digest.hexdigest()[:16]
 
