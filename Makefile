@@ -37,10 +37,10 @@ test: $(STAMP)  ## the whole test suite (offline but for PyPI wheels of the enco
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	.venv/bin/ruff check xtl tests
+	.venv/bin/ruff check xtl tests benchmarks
 
 bench: $(STAMP)  ## xtl's loop vs transformers.Trainer on the same work
-	$(PY) -m xtl.cli bench
+	$(PY) -m benchmarks.bench
 
 clean-html:
 	rm -rf _build

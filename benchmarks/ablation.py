@@ -1,6 +1,6 @@
 """One change at a time to xtl's loop on me5-small: what each is worth on this machine.
 
-    .venv/bin/python benchmarks/ablation.py [--steps 16] [--repeats 2] [--compile] [--threads N]
+    .venv/bin/python -m benchmarks.ablation [--steps 16] [--repeats 2] [--compile] [--threads N]
 
 Variants (all xtl's loop, the bench's work: MNLI pairs, batch 16, max length 128):
   all-params, loop AdamW   the loop before this change: torch.optim.AdamW's per-tensor loop
@@ -28,7 +28,10 @@ from pathlib import Path
 
 import torch
 
-from xtl import bench
+from benchmarks import bench
+from benchmarks.sides import run_xtl, xtl_config
+from benchmarks.workload import Workload, build_workload
+from xtl.features import Features
 
 ORIGINAL_ADAMW = torch.optim.AdamW
 
@@ -81,7 +84,7 @@ def _write(rows, chosen, env, work, out):
                          "warmup_2_steps_s": warm["wall_s"]}
     with contextlib.suppress(OSError):
         env["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    result = {"schema": 1, "command": " ".join(["benchmarks/ablation.py", *sys.argv[1:]]), "environment": env,
+    result = {"schema": 1, "command": " ".join(["python -m benchmarks.ablation", *sys.argv[1:]]), "environment": env,
               "model": work.model, "steps": work.steps, "batch_size": work.batch_size, "max_length": work.max_length,
               "rows": rows, "summary": summary}
     out.write_text(json.dumps(result, indent=1) + "\n")
@@ -102,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    work = bench.build_workload(args.model, args.steps, bench.CPU_BATCH)
+    work = build_workload(args.model, args.steps, bench.CPU_BATCH)
     env = bench.environment()
     print(f"ablation on {env['device']} ({env['cpu_cores']} cores, load {env.get('load_average_at_start')})")
     rows: list[dict] = []
@@ -119,13 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         options = dict(options)
         record = name not in known_warmups
         precision = options.pop("precision", "no")
-        short = bench.Workload(work.model, work.tokenizer, work.encoder,
-                               bench.Features(work.features.format, work.features.items[:2 * work.batch_size],
-                                              work.features.lengths[:2 * work.batch_size]), 2, work.batch_size,
-                               work.max_length)
+        short = Workload(work.model, work.tokenizer, work.encoder,
+                         Features(work.features.format, work.features.items[:2 * work.batch_size],
+                                  work.features.lengths[:2 * work.batch_size]), 2, work.batch_size,
+                         work.max_length)
         start = time.perf_counter()
         with context():
-            bench.run_xtl(short, name, -1, bench.xtl_config(short, precision, **options))
+            run_xtl(short, name, -1, xtl_config(short, precision, **options))
         if record:
             rows.append({"variant": name, "repeat": -1, "wall_s": time.perf_counter() - start})
     for repeat in range(first, first + args.repeats):
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             options = dict(options)
             precision = options.pop("precision", "no")
             with context():
-                run = bench.run_xtl(work, name, repeat, bench.xtl_config(work, precision, **options))
+                run = run_xtl(work, name, repeat, xtl_config(work, precision, **options))
             rows.append({"variant": name, "repeat": repeat, "wall_s": run.wall_s, "examples": run.examples,
                          "examples_per_s": run.examples / run.wall_s, "peak_mem_mib": run.peak_mem_mib,
                          "final_loss": run.final_loss})

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from xtl import cli, models, runner, runs
+from xtl import cli, models, profiles, runner, runs
 from xtl.paths import data_root, results_root
 
 GOOD = "model: tiny-random\ntarget: {task: xnli, train_limit: 8, dev_limit: 4, eval_limit: 4, languages: [de]}\n"
@@ -43,7 +43,8 @@ CASES = [
     ("unknown-command", ["frobnicate"], {}, {}, "invalid choice: 'frobnicate'"),
     ("unknown-profile", ["run", "--profile", "nope"], {}, {}, "unknown profile 'nope'"),
     ("only-matches-nothing", ["run", "--profile", "smoke", "--only", "nothing-like-this"], {}, {}, "matches no run"),
-    ("bench-steps-not-int", ["bench", "--steps", "abc"], {}, {}, "invalid int value: 'abc'"),
+    ("parameter-without-value", ["target", "{tmp}/run.yml", "-p", "seed"], {"run.yml": GOOD}, {},
+     "argument -p/--parameter: expected 2 arguments"),
     ("config-file-missing", ["target", "{tmp}/missing.yml"], {}, {}, "cannot read config"),
     ("data-check-unknown-task", ["data", "check", "xnl"], {}, {}, "unknown task 'xnl'"),
     ("unknown-notebook-parameter", *_param("target_batch", "3"), {}, "unknown parameter(s) target_batch"),
@@ -108,8 +109,8 @@ def kits(tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def finished_run() -> runner.Run:
-    return next(run for run in runner.expand("smoke") if run.kind == "target")
+def finished_run() -> profiles.Run:
+    return next(run for run in profiles.expand("smoke") if run.kind == "target")
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import json
 import pytest
 from transformers import BertConfig, BertModel
 
-from xtl import bench
-from xtl.features import encode
+from benchmarks import bench, sides, workload
+from xtl.features import Features, encode
 from xtl.models import TINY_CONFIG
 from xtl.train import LengthGroupedBatches
 
@@ -19,11 +19,11 @@ PAIRS = [("Angela Merkel visited Paris .", "Where did she go?"),
          ("Der Hund schläft.", "猫が寝ている。 القطة نائمة")]
 
 
-def _workload(tiny) -> bench.Workload:
+def _workload(tiny) -> workload.Workload:
     tokenizer, make = tiny
     rows = [{"text_a": a, "text_b": b, "label": i % 3} for i, (a, b) in enumerate(PAIRS * STEPS)]
     features = encode(rows, "pair_classification", tokenizer, 32, train=True)
-    return bench.Workload("tiny-random", tokenizer, make(0), features, STEPS, BATCH, 32, learning_rate=1e-3)
+    return workload.Workload("tiny-random", tokenizer, make(0), features, STEPS, BATCH, 32, learning_rate=1e-3)
 
 
 def test_bench_prints_the_speedup_last_and_both_sides_do_the_same_work(tiny, tmp_path, monkeypatch, capsys):
@@ -53,28 +53,28 @@ def test_bench_prints_the_speedup_last_and_both_sides_do_the_same_work(tiny, tmp
 
 def test_xtl_padded_tokens_replays_its_sampler():
     lengths = [3, 9, 4, 8, 5, 7]
-    work = bench.Workload("x", None, None, bench.Features("pair_classification", [{}] * 6, lengths), 3, 2, 16)
+    work = workload.Workload("x", None, None, Features("pair_classification", [{}] * 6, lengths), 3, 2, 16)
     batches = iter(LengthGroupedBatches(lengths, 2, 0))
     expected = sum(2 * max(lengths[i] for i in next(batches)) for _ in range(3))
-    assert bench.xtl_padded_tokens(work) == expected
+    assert sides.xtl_padded_tokens(work) == expected
     assert expected >= sum(lengths)
 
 
 def test_flops_by_hand_for_the_tiny_config():
     # per layer: QKV 3(32*32+32) + out 32*32+32 + 2 norms 2*2*32 + FFN 32*64+64 + 64*32+32 = 8544
     encoder = BertModel(BertConfig(**{**TINY_CONFIG, "vocab_size": 100}), add_pooling_layer=False)
-    assert bench.matmul_params(encoder) == 2 * 8544 + 64  # + the embeddings' LayerNorm
-    assert bench.embedding_table_params(encoder) == (100 + 514 + 2) * 32
+    assert workload.matmul_params(encoder) == 2 * 8544 + 64  # + the embeddings' LayerNorm
+    assert workload.embedding_table_params(encoder) == (100 + 514 + 2) * 32
     # 6 N t + 12 L d t^2 over sequences of 10 and 20 tokens, N = 17152, L = 2, d = 32
-    assert bench.training_flops([10, 20], 17152, 2, 32) == 6 * 17152 * 30 + 12 * 2 * 32 * (100 + 400)
-    assert bench.training_flops([10, 20], 17152, 2, 32) == 3471360
+    assert workload.training_flops([10, 20], 17152, 2, 32) == 6 * 17152 * 30 + 12 * 2 * 32 * (100 + 400)
+    assert workload.training_flops([10, 20], 17152, 2, 32) == 3471360
 
 
 def test_peak_table_knows_the_hopper_cards():
-    assert bench.peak_bf16_flops("NVIDIA H100 80GB HBM3") == 989e12
-    assert bench.peak_bf16_flops("NVIDIA H200") == 989e12
-    assert bench.peak_bf16_flops("NVIDIA H100 PCIe") == 756e12
-    assert bench.peak_bf16_flops("Quadro K600") is None
+    assert workload.peak_bf16_flops("NVIDIA H100 80GB HBM3") == 989e12
+    assert workload.peak_bf16_flops("NVIDIA H200") == 989e12
+    assert workload.peak_bf16_flops("NVIDIA H100 PCIe") == 756e12
+    assert workload.peak_bf16_flops("Quadro K600") is None
 
 
 def test_table_and_geometric_mean():

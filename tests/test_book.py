@@ -172,7 +172,7 @@ def built_book(tmp_path_factory):
     results, runs = root / "results", root / "book" / "runs"
     make_fake_profile(results, runs)
     env = {**os.environ, "XTL_RESULTS": str(results), "XTL_BOOK_RUNS": str(runs)}
-    index = subprocess.run([sys.executable, "-c", f"from xtl import runner; runner.write_book_index('{PROFILE}')"],
+    index = subprocess.run([sys.executable, "-c", f"from xtl import book_index; book_index.write_book_index('{PROFILE}')"],
                            check=False, env=env, capture_output=True, text=True, timeout=120)
     assert index.returncode == 0, index.stderr
     for page in PAGES:

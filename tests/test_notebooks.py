@@ -14,12 +14,12 @@ import sys
 import nbformat
 import pytest
 
-from xtl import results, runner
+from xtl import profiles, results, runner
 from xtl.paths import repo_root
 
 NOTEBOOKS = sorted((repo_root() / "notebooks").glob("*.ipynb"))
 # the grid's templates (claims.ipynb and other pages in notebooks/ are executed by their own owners)
-TEMPLATES = sorted({repo_root() / e["template"] for e in runner.load_grid()["experiments"].values()})
+TEMPLATES = sorted({repo_root() / e["template"] for e in profiles.load_grid()["experiments"].values()})
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -43,7 +43,7 @@ def test_template_explains_itself_and_calls_only_xtl(path):
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     for forbidden in ("import torch", ".backward(", "optimizer", "from transformers"):
         assert forbidden not in code, f"{path.name} holds training code ({forbidden}); move it into xtl"
-    declared = runner.template_parameters(path)
+    declared = profiles.template_parameters(path)
     assert {"model", "seed", "intermediate_tasks"} <= set(declared)
 
 

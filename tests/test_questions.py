@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from xtl import profiles
 from xtl import tasks as registry
 from xtl.errors import XtlError
 from xtl.report import stats
@@ -366,10 +367,8 @@ def test_questions_yml_matches_the_analysis():
 
 
 def test_merged_grid_expands():
-    from xtl import runner
-
     merged = run.grid()
-    planned = {p: runner.expand(p, grid=runner.deep_merge(merged)) for p in rules.PROFILES}
+    planned = {p: profiles.expand(p, grid=profiles.deep_merge(merged)) for p in rules.PROFILES}
     assert len(planned["questions"]) == 15 and len(planned["questions-l3"]) == 6 and len(planned["questions-q3"]) == 6
     assert {r.config["model"] for r in planned["questions-l12"]} == {"me5-small"}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xtl import results, runner, runs
+from xtl import book_index, estimate, notebook_parameters, profiles, results, runner, runs
 from xtl.errors import XtlError
 from xtl.paths import repo_root
 
@@ -33,7 +33,7 @@ def isolated(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def grid():
-    return runner.load_grid()
+    return profiles.load_grid()
 
 
 class FakeExecutor:
@@ -49,10 +49,10 @@ class FakeExecutor:
         output.write_text(json.dumps({"cells": [], "template": str(template)}))
         if self.fail_at is not None and len(self.calls) == self.fail_at:
             raise self.error
-        config = runner.config_from_parameters(parameters)
+        config = notebook_parameters.config_from_parameters(parameters)
         kind = "target" if "target" in config else "retrieval" if "retrieval" in config else "intermediate"
-        resolved = runner._resolve(kind, config)
-        folder = runner.results_folder(kind, resolved, parameters["profile"], parameters.get("experiment", "intermediate"))
+        resolved = profiles.resolve(kind, config)
+        folder = profiles.results_folder(kind, resolved, parameters["profile"], parameters.get("experiment", "intermediate"))
         runs.write_json(folder / "config.json", resolved)
         runs.write_json(folder / "env.json", {"core_fingerprint": runs.core_fingerprint()})
         if kind == "intermediate":  # phase 2 records no languages
@@ -80,41 +80,41 @@ def _smoke_grid(grid, **changes):
 def test_parameters_round_trip():
     config = {"model": "tiny-random", "seed": 3, "intermediate": {"tasks": ["mnli"], "train": {"epochs": 2}},
               "target": {"task": "xnli", "languages": ["en"]}}
-    flat = runner.parameters_from_config(config)
+    flat = notebook_parameters.parameters_from_config(config)
     assert flat["intermediate_train"] == {"epochs": 2} and flat["target_task"] == "xnli"
-    assert runner.config_from_parameters({**flat, "unrelated": 1, "profile": "p"}) == config
+    assert notebook_parameters.config_from_parameters({**flat, "unrelated": 1, "profile": "p"}) == config
 
 
 def test_parameters_given_as_strings_are_read_as_yaml():
     """papermill -p intermediate_tasks '["mnli"]' passes a string; a task name stays a string."""
-    config = runner.config_from_parameters({"seed": "3", "intermediate_tasks": '["mnli"]', "target_task": "xnli",
+    config = notebook_parameters.config_from_parameters({"seed": "3", "intermediate_tasks": '["mnli"]', "target_task": "xnli",
                                             "target_languages": "[en, de]", "target_train_limit": "null"})
     assert config == {"seed": 3, "intermediate": {"tasks": ["mnli"]},
                       "target": {"task": "xnli", "languages": ["en", "de"], "train_limit": None}}
     with pytest.raises(XtlError, match=r"parameter intermediate_tasks='\[mnli' is not a YAML value; pass e.g. -y"):
-        runner.config_from_parameters({"intermediate_tasks": "[mnli"})
+        notebook_parameters.config_from_parameters({"intermediate_tasks": "[mnli"})
 
 
 def test_profile_spec_leaves_the_grid_alone():
     grid = {"profiles": {"base": {"model": "m", "seeds": [0], "experiments": {"a": {}}, "target": {"x": 1}},
                          "child": {"extends": "base", "experiments": {"b": {}}, "target": {"y": 2}}}}
     before = copy.deepcopy(grid)
-    spec = runner.profile_spec(grid, "child")
+    spec = profiles.profile_spec(grid, "child")
     spec["target"]["z"] = 3
-    runner.profile_spec(grid, "base")["experiments"].clear()
+    profiles.profile_spec(grid, "base")["experiments"].clear()
     assert grid == before
-    assert runner.profile_spec(grid, "child") == {"model": "m", "seeds": [0], "experiments": {"b": {}},
+    assert profiles.profile_spec(grid, "child") == {"model": "m", "seeds": [0], "experiments": {"b": {}},
                                                   "target": {"x": 1, "y": 2}}
 
 
 def test_template_parameters_reads_the_parameters_cell():
-    declared = runner.template_parameters(repo_root() / "notebooks" / "target.ipynb")
+    declared = profiles.template_parameters(repo_root() / "notebooks" / "target.ipynb")
     assert {"model", "seed", "target_task", "intermediate_train", "profile", "experiment", "force"} <= set(declared)
     assert declared["target_languages"] == "None"
 
 
 def test_deep_merge_replaces_lists_and_merges_dicts():
-    merged = runner.deep_merge({"a": {"x": 1, "y": [1]}, "b": 1}, {"a": {"y": [2]}}, None, {"c": 3})
+    merged = profiles.deep_merge({"a": {"x": 1, "y": [1]}, "b": 1}, {"a": {"y": [2]}}, None, {"c": 3})
     assert merged == {"a": {"x": 1, "y": [2]}, "b": 1, "c": 3}
 
 
@@ -124,7 +124,7 @@ def test_deep_merge_replaces_lists_and_merges_dicts():
 def test_every_profile_expands_and_validates(isolated, monkeypatch, profile):
     if profile == "paper":  # runs online, where TyDiQA's labelled validation set comes from the hub
         monkeypatch.setenv("XTL_DATA_EXTRA", str(isolated / "extra"))
-    planned = runner.expand(profile)
+    planned = profiles.expand(profile)
     labels = [run.label for run in planned]
     assert len(labels) == len(set(labels))
     assert planned[0].experiment == "intermediate"  # phase-2 notebooks first
@@ -133,7 +133,7 @@ def test_every_profile_expands_and_validates(isolated, monkeypatch, profile):
 
 
 def test_laptop_grid_and_estimate(isolated):
-    planned = runner.expand("laptop")
+    planned = profiles.expand("laptop")
     assert {run.experiment for run in planned} == {"intermediate", "target", "retrieval", "baseline_mlm",
                                                     "baseline_translated"}
     assert all(run.config["model"] == "me5-small" and run.config["seed"] == 0 for run in planned)
@@ -143,9 +143,9 @@ def test_laptop_grid_and_estimate(isolated):
 def test_smoke_covers_every_template_and_format(isolated):
     from xtl import tasks
 
-    planned = runner.expand("smoke")
+    planned = profiles.expand("smoke")
     templates = {run.template.name for run in planned}
-    assert templates == {Path(e["template"]).name for e in runner.load_grid()["experiments"].values()}
+    assert templates == {Path(e["template"]).name for e in profiles.load_grid()["experiments"].values()}
     names = {t for run in planned for t in run.config["intermediate"]["tasks"]}
     names |= {run.config[run.kind]["task"] for run in planned if run.kind != "intermediate"}
     formats = {tasks.get(n).format for n in names if n != "xnli-translated"}
@@ -156,10 +156,10 @@ def test_smoke_covers_every_template_and_format(isolated):
 
 
 def test_only_filters_by_experiment_or_name(isolated):
-    assert {r.experiment for r in runner.expand("smoke", only=["retrieval"])} == {"retrieval"}
-    assert [r.name for r in runner.expand("smoke", only=["bucc"])] == ["baseline-bucc2018-s0"]
+    assert {r.experiment for r in profiles.expand("smoke", only=["retrieval"])} == {"retrieval"}
+    assert [r.name for r in profiles.expand("smoke", only=["bucc"])] == ["baseline-bucc2018-s0"]
     with pytest.raises(XtlError, match="matches no run"):
-        runner.expand("smoke", only=["nothing-like-this"])
+        profiles.expand("smoke", only=["nothing-like-this"])
 
 
 @pytest.mark.parametrize("changes, expected", [
@@ -175,7 +175,7 @@ def test_only_filters_by_experiment_or_name(isolated):
 ])
 def test_grid_errors_are_one_line_and_name_the_fix(isolated, grid, changes, expected):
     with pytest.raises(XtlError) as caught:
-        runner.expand("smoke", grid=_smoke_grid(grid, **changes))
+        profiles.expand("smoke", grid=_smoke_grid(grid, **changes))
     message = str(caught.value)
     assert re.search(expected, message), message
     assert "\n" not in message
@@ -183,7 +183,7 @@ def test_grid_errors_are_one_line_and_name_the_fix(isolated, grid, changes, expe
 
 def test_unknown_profile(isolated):
     with pytest.raises(XtlError, match="unknown profile 'laptp'; profiles in experiments.yml: smoke, laptop"):
-        runner.expand("laptp")
+        profiles.expand("laptp")
 
 
 def test_template_without_parameters_cell_is_refused(isolated, tmp_path, grid):
@@ -194,11 +194,11 @@ def test_template_without_parameters_cell_is_refused(isolated, tmp_path, grid):
     changed = copy.deepcopy(grid)
     changed["experiments"]["target"]["template"] = str(bad)
     with pytest.raises(XtlError, match="0 cells tagged 'parameters'"):
-        runner.expand("smoke", grid=changed)
+        profiles.expand("smoke", grid=changed)
 
 
 def test_runs_and_paths_are_stable(isolated):
-    first, second = runner.expand("smoke"), runner.expand("smoke")
+    first, second = profiles.expand("smoke"), profiles.expand("smoke")
     assert [r.results for r in first] == [r.results for r in second]
     baseline = next(r for r in first if r.name == "baseline-panx-s0")
     assert baseline.config["intermediate"]["tasks"] == [] and baseline.parameters["intermediate_tasks"] == []
@@ -225,7 +225,7 @@ def test_run_skip_and_progress_lines(isolated):
 def test_stale_runs_are_listed_and_kept_until_rerun_stale(isolated):
     """Runs finished by other core code (stale) or without a fingerprint (unknown code) are never reused silently."""
     runner.run_profile("smoke", executor=FakeExecutor(), out=io.StringIO())
-    planned = runner.expand("smoke")
+    planned = profiles.expand("smoke")
     stale, unknown = planned[1], planned[2]
     runs.write_json(stale.results / "env.json", {"core_fingerprint": "0123456789abcdef"})
     (unknown.results / "env.json").unlink()
@@ -244,7 +244,7 @@ def test_stale_runs_are_listed_and_kept_until_rerun_stale(isolated):
     runner.run_profile("smoke", executor=lambda t, o, p: (forced.append(p.get("force")), rerun(t, o, p)),
                        rerun_stale=True, out=io.StringIO())
     assert len(rerun.calls) == 2 and forced == [True, True]
-    assert all(run.state(runs.core_fingerprint()) == "done" for run in runner.expand("smoke"))
+    assert all(run.state(runs.core_fingerprint()) == "done" for run in profiles.expand("smoke"))
 
 
 def test_core_fingerprint_ignores_comments_and_docstrings():
@@ -283,7 +283,7 @@ def test_kill_and_resume_redoes_only_the_unfinished_run(isolated):
     killed = FakeExecutor(fail_at=3, error=KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         runner.run_profile("smoke", executor=killed, out=io.StringIO())
-    planned = runner.expand("smoke")
+    planned = profiles.expand("smoke")
     assert [run.is_finished() for run in planned] == [True, True] + [False] * (len(planned) - 2)
     assert not list((isolated / "book").rglob("*.partial")) and not list((isolated / "cache").rglob("*.ipynb"))
     resumed = FakeExecutor()
@@ -293,7 +293,7 @@ def test_kill_and_resume_redoes_only_the_unfinished_run(isolated):
 
 def test_missing_results_reruns_the_notebook(isolated):
     runner.run_profile("smoke", executor=FakeExecutor(), out=io.StringIO())
-    victim = runner.expand("smoke")[3]
+    victim = profiles.expand("smoke")[3]
     import shutil
 
     shutil.rmtree(victim.results)
@@ -310,7 +310,7 @@ def test_failing_notebook_stops_with_one_line(isolated):
     assert "\n" not in message and "run target/baseline-panx-s0 of profile 'smoke' failed" in message
     failed = Path(re.search(r"traceback is in (\S+);", message).group(1))
     assert failed.is_file() and not str(failed).startswith(str(isolated / "book"))
-    planned = runner.expand("smoke")
+    planned = profiles.expand("smoke")
     assert planned[0].is_finished() and not planned[1].notebook.exists()
 
 
@@ -327,7 +327,7 @@ def test_book_index_and_results_table(isolated):
     index = isolated / "book" / "smoke" / "index.md"
     text = index.read_text()
     assert "[notebook](target/baseline-panx-s0.ipynb)" in text and "## baseline_translated" in text
-    assert runner.write_book_index() == [index]
+    assert book_index.write_book_index() == [index]
     frame = results.load("smoke")
     assert set(frame["experiment"]) == {"target", "retrieval", "baseline_mlm", "baseline_translated"}
     assert len(frame) == 2 * 6 and list(frame.columns) == results.COLUMNS
@@ -353,10 +353,10 @@ def test_grid_file_parses_with_the_documented_keys():
 
 
 def test_estimate_sizes_come_from_the_kit_manifest_when_a_limit_is_null():
-    if runner._kit_rows("xcopa", "qu", "test") is None:
+    if estimate.kit_rows("xcopa", "qu", "test") is None:
         pytest.skip("the offline data kit is not here")
-    assert runner._kit_rows("xcopa", "qu", "test") == 500 and runner._kit_rows("xcopa", "xx", "test") is None
-    assert runner._eval_size("xcopa", "qu", None) == 500 and runner._eval_size("xcopa", "qu", 100) == 100
-    assert runner._eval_size("xcopa", "qu", 10_000) == 500
-    assert runner._train_size("mnli", None) == 8999 and runner._train_size("mnli", 50) == 50
-    assert runner._train_size("xnli-translated", None) == runner.UNKNOWN_SIZE
+    assert estimate.kit_rows("xcopa", "qu", "test") == 500 and estimate.kit_rows("xcopa", "xx", "test") is None
+    assert estimate.eval_size("xcopa", "qu", None) == 500 and estimate.eval_size("xcopa", "qu", 100) == 100
+    assert estimate.eval_size("xcopa", "qu", 10_000) == 500
+    assert estimate.train_size("mnli", None) == 8999 and estimate.train_size("mnli", 50) == 50
+    assert estimate.train_size("xnli-translated", None) == estimate.UNKNOWN_SIZE

@@ -1,4 +1,8 @@
-"""The `xtl` console script. Every failure the user can fix prints one line and exits 2."""
+"""The `xtl` console script. Every failure the user can fix prints one line and exits 2.
+
+Each subcommand imports what it needs when it runs, so `xtl --help` and `xtl run --dry-run` start
+without loading torch or datasets.
+"""
 
 from __future__ import annotations
 
@@ -62,27 +66,21 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def _book_pages(args: argparse.Namespace) -> None:
-    from xtl import runner
+    from xtl import book_index
 
-    runner.write_book_index()
-
-
-def _bench(args: argparse.Namespace) -> None:
-    from xtl import bench
-
-    bench.main(args.models, steps=args.steps)
+    book_index.write_book_index()
 
 
 def _target(args: argparse.Namespace) -> None:
-    from xtl import experiment, runner
+    from xtl import experiment, notebook_parameters
 
     config = _read_config(Path(args.config))
     if args.parameter:
         experiment.resolve_target(config)  # the file's own mistakes first: flattening would drop unknown keys
-        unknown = sorted({name for name, _ in args.parameter} - set(runner.parameter_names()))
+        unknown = sorted({name for name, _ in args.parameter} - set(notebook_parameters.parameter_names()))
         if unknown:
-            raise XtlError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(runner.parameter_names())}")
-        config = runner.config_from_parameters({**runner.parameters_from_config(config), **dict(args.parameter)})
+            raise XtlError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(notebook_parameters.parameter_names())}")
+        config = notebook_parameters.config_from_parameters({**notebook_parameters.parameters_from_config(config), **dict(args.parameter)})
     folder = experiment.target(config, profile=args.profile, experiment=args.experiment)
     print(json.dumps(json.loads((folder / "metrics.json").read_text())["average"]))
     print(folder)
@@ -145,11 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("book-pages", help="regenerate the book's run index from results/")
     p.set_defaults(func=_book_pages)
-
-    p = sub.add_parser("bench", help="xtl's loop vs transformers.Trainer on the same work")
-    p.add_argument("--models", nargs="*", default=None)
-    p.add_argument("--steps", type=int, default=None)
-    p.set_defaults(func=_bench)
 
     p = sub.add_parser("target", help="one phase-3 run from a YAML config (model, seed, intermediate, target)")
     p.add_argument("config")

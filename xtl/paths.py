@@ -7,6 +7,8 @@ from pathlib import Path
 
 from xtl.errors import XtlError
 
+BOOK_RUNS_ENV = "XTL_BOOK_RUNS"
+
 
 def repo_root() -> Path:
     """The checkout this package sits in (the folder holding `xtl/`)."""
@@ -48,3 +50,16 @@ def checkpoint_root() -> Path:
     """Phase-2 encoders keyed by config hash: $XTL_CHECKPOINTS or <cache>/checkpoints (never committed)."""
     env = os.environ.get("XTL_CHECKPOINTS")
     return Path(env) if env else cache_root() / "checkpoints"
+
+
+def book_runs_root() -> Path:
+    """Executed run notebooks (`xtl run`): $XTL_BOOK_RUNS, else <repo>/book/runs."""
+    return Path(os.environ.get(BOOK_RUNS_ENV, repo_root() / "book" / "runs"))
+
+
+def repo_relative(path: Path) -> str:
+    """`path` relative to the checkout when it lies inside it (for messages), else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(repo_root()))
+    except ValueError:
+        return str(path)

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from xtl import results, runner, scoring
+from xtl import results, scoring
+from xtl.estimate import format_duration
 from xtl.report.canonical import BASELINE, TRANSLATED_NLI
 from xtl.report.claims import C1_TASKS, RETRIEVAL_TASKS, english_settings, mlm_pairs, translated_pair
 from xtl.report.gains import MIN_SEEDS_FOR_T, SCORE_AVG, Results
@@ -88,7 +89,7 @@ def profile_texts(data: ClaimsData) -> dict[str, Any]:
     return {
         "profile": data.profile, "score_average": SCORE_AVG,
         "score_average_definition": scoring.AVERAGES[SCORE_AVG],
-        "profile_wall": runner.format_duration(wall_s) if wall_s else "not recorded",
+        "profile_wall": format_duration(wall_s) if wall_s else "not recorded",
         "profile_wall_source": wall_source,
         "profile_device": devices.mode().iloc[0] if len(devices) else "unknown",
         "profile_runs": len(data.folders), "model": data.res.model or "none",

@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from xtl import runner
 from xtl.errors import XtlError
+from xtl.profiles import build_config, deep_merge, experiment_cells, load_grid, profile_spec
 
 # Official English training-set sizes (the datasets' papers / hub cards).
 FULL_TRAIN = {"anli_plus": 162_865 + 392_702 + 550_152, "mnli": 392_702, "qqp": 363_846, "sst2": 67_349,
@@ -75,15 +75,15 @@ def throughput_by_task(speed: pd.DataFrame) -> pd.DataFrame:
 def paper_plan(grid: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """Every run of the paper profile as (experiment, unresolved config), straight from experiments.yml.
 
-    Built without the data kit: `xtl.runner.expand` also checks every task against the offline kit,
+    Built without the data kit: `xtl.profiles.expand` also checks every task against the offline kit,
     which cannot serve some of the paper's full-data runs.
     """
-    grid = grid or runner.load_grid()
-    spec = runner.profile_spec(grid, "paper")
-    settings = runner.deep_merge(grid["settings"], spec.get("settings"))
-    return [(name, runner.build_config(spec, settings, cell, seed, f"paper/{name}"))
+    grid = grid or load_grid()
+    spec = profile_spec(grid, "paper")
+    settings = deep_merge(grid["settings"], spec.get("settings"))
+    return [(name, build_config(spec, settings, cell, seed, f"paper/{name}"))
             for name, exp in grid["experiments"].items() if name in spec["experiments"]
-            for cell, seed in runner._cells(name, exp, spec["experiments"][name], spec["seeds"], "paper")]
+            for cell, seed in experiment_cells(name, exp, spec["experiments"][name], spec["seeds"], "paper")]
 
 
 def _epochs(section: dict[str, Any] | None) -> float:

@@ -17,13 +17,17 @@ from typing import Any
 import pandas as pd
 import papermill
 
-from xtl import e5_weights, runner
+from xtl import e5_weights
+from xtl.book_index import read_manifest
 from xtl.errors import XtlError
+from xtl.estimate import format_duration
 from xtl.notebook_paths import clean_notebook_file, display_path
 from xtl.paths import cache_root, repo_root
+from xtl.profiles import GRID_FILE, deep_merge, expand, load_grid
 from xtl.report.questions import q1, q2, q3, q4, q5
 from xtl.report.questions.data import load, load_phase2, sibling_profiles
 from xtl.report.questions.rules import DEFAULT_PROFILES, PROFILE, PROFILES, QUESTIONS, Analysis
+from xtl.runner import run_profile
 
 CELLS = {  # question -> (profile suffix, intermediate setting, target) in experiments.yml
     "q1": [("", "baseline", "udpos"), ("", "english_ner", "udpos"), ("", "q1_african_ner", "udpos")],
@@ -47,8 +51,8 @@ def plan(question: str, profile: str = PROFILE) -> pd.DataFrame:
         if name not in merged["profiles"]:
             continue
         wanted = {(setting, target) for s, setting, target in CELLS[question] if s == suffix}
-        manifest = runner.read_manifest(name)
-        for run in runner.expand(name, grid=runner.deep_merge(merged)):
+        manifest = read_manifest(name)
+        for run in expand(name, grid=deep_merge(merged)):
             if (run.cells.get("intermediate"), run.cells.get("target")) not in wanted:
                 continue
             measured = (manifest.get(run.label) or {}).get("notebook_wall_s")
@@ -61,7 +65,7 @@ def plan(question: str, profile: str = PROFILE) -> pd.DataFrame:
 def measured_time(profiles: Sequence[str] = PROFILES) -> tuple[int, float]:
     """Runs and summed notebook seconds of every executed questions run (the runner's manifests): what
     `make questions` costs, each shared run counted once."""
-    entries = [entry for profile in profiles for entry in runner.read_manifest(profile).values()]
+    entries = [entry for profile in profiles for entry in read_manifest(profile).values()]
     return len(entries), float(sum(entry["notebook_wall_s"] for entry in entries))
 
 
@@ -90,7 +94,7 @@ def _token_counter() -> Callable[[str, str], int]:
 
 def grid(root: Path | None = None) -> dict[str, Any]:
     """experiments.yml, whose questions profiles this command runs."""
-    return runner.load_grid((Path(root) if root else repo_root()) / runner.GRID_FILE)
+    return load_grid((Path(root) if root else repo_root()) / GRID_FILE)
 
 
 def execute_analysis(question: str, profile: str = PROFILE, out_dir: Path | None = None) -> Path:
@@ -125,16 +129,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.analysis_only:
             for profile in args.profiles:
                 # a fresh copy per profile: expanding a profile that `extends` another edits the grid it is given
-                runner.run_profile(profile, only=args.only, grid=runner.deep_merge(merged), dry_run=args.dry_run)
+                run_profile(profile, only=args.only, grid=deep_merge(merged), dry_run=args.dry_run)
         if not args.dry_run and not args.only:
             for question in QUESTIONS:
                 took = time.perf_counter()
                 print(f"analysis {question} -> {display_path(execute_analysis(question))} "
-                      f"({runner.format_duration(time.perf_counter() - took)})", flush=True)
+                      f"({format_duration(time.perf_counter() - took)})", flush=True)
     except XtlError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"questions: done in {runner.format_duration(time.perf_counter() - start)}", flush=True)
+    print(f"questions: done in {format_duration(time.perf_counter() - start)}", flush=True)
     return 0
 
 

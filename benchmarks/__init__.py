@@ -1,0 +1,1 @@
+"""The benchmark harness (`make bench`): xtl's training loop against `transformers.Trainer`, outside the package."""

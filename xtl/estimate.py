@@ -1,0 +1,133 @@
+"""How long a run will take, before it runs: a prior the progress line rescales as runs finish.
+
+The prior comes from the measured me5-small CPU throughput (2 cores, 64 tokens: ~17 train and ~45
+eval examples/s); sizes come from the kit's MANIFEST.json (no data is read), else the configured
+limits. `xtl run` prints the sum and, while it runs, rescales what is left by the ratio of actual to
+estimated time so far.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from xtl import tasks
+from xtl.paths import checkpoint_root, data_root
+
+TRAIN_PER_S, EVAL_PER_S, NOTEBOOK_OVERHEAD_S, UNKNOWN_SIZE = 17.0, 45.0, 15.0, 10000
+# Tokens of a typical example (QA: question + context, before windowing), calibrated on the laptop
+# profile's measured notebook times (book/runs/laptop/runs.json).
+_TYPICAL_TOKENS = {"sentence_classification": 40, "pair_classification": 64, "token_tagging": 40,
+                   "extractive_qa": 250, "multiple_choice": 96, "retrieval": 24, "raw_text": 40}
+MLM_BATCH_COST = 3.0  # an MLM batch against a classification batch of the same size (the 250k-word output layer)
+_CHOICES = {"hellaswag": 4, "commonsenseqa": 5, "cosmosqa": 4, "socialiqa": 3, "xcopa": 2}
+_MODEL_COST = {"tiny-random": 0.01, "me5-small": 1.0, "random-me5-small": 1.0, "xlm-roberta-base": 3.0,
+               "xlm-roberta-large": 12.0}
+
+
+def run_seconds(kind: str, config: dict[str, Any], phase2: str | None) -> float:
+    """Seconds of one run (kind intermediate, target or retrieval) with its resolved config.
+
+    `phase2` is the run's phase-2 key when its phase 2 is charged to this run, None when an earlier
+    run of the grid already paid for it; a phase 2 whose encoder is cached costs nothing.
+    """
+    inter = config["intermediate"]
+    seconds = 0.0
+    if inter["tasks"] and phase2 is not None and not _phase2_cached(phase2):
+        mlm_batches_per_task_batch = inter["mlm_share"] / (1 - inter["mlm_share"]) if inter["mlm_share"] < 1 else 0.0
+        seconds += train_seconds(inter["tasks"], inter) * (1 + mlm_batches_per_task_batch * MLM_BATCH_COST)
+    if kind == "target":
+        cfg = config["target"]
+        seconds += train_seconds([cfg["task"]], cfg)
+        items = sum(eval_size(cfg["task"], lang, cfg["eval_limit"])
+                    for lang in cfg["languages"] or _eval_languages(cfg["task"]))
+        seconds += examples_cost(cfg["task"], items, cfg["max_length"]) / EVAL_PER_S
+    elif kind == "retrieval":
+        cfg = config["retrieval"]
+        items = sum(eval_size(cfg["task"], lang, cfg["limit"])
+                    for lang in cfg["languages"] or _eval_languages(cfg["task"]))
+        seconds += 2 * items * min(cfg["max_length"], 24) / 64 / EVAL_PER_S
+    return NOTEBOOK_OVERHEAD_S + seconds * _MODEL_COST.get(config["model"], 1.0)
+
+
+def examples_cost(task_name: str, examples: int | None, max_length: int) -> float:
+    """Work of `examples` examples in units of one 64-token sequence."""
+    base = task_name.split(":")[0]  # 'task:lang' names an intermediate task in another language
+    fmt = "pair_classification" if base == "xnli-translated" else tasks.get(base).format
+    typical = _TYPICAL_TOKENS.get(fmt, 64)
+    tokens = min(max_length, typical)
+    if fmt == "extractive_qa" and typical > max_length:  # a long context becomes windows at a stride of half the window
+        tokens = max_length * (1 + math.ceil((typical - max_length) / (max_length / 2)))
+    return (examples if examples is not None else UNKNOWN_SIZE) * _CHOICES.get(base, 1) * tokens / 64
+
+
+def train_seconds(task_names: list[str], section: dict[str, Any]) -> float:
+    """Training plus the English-dev evaluations (every `eval_every` steps, else once per epoch)."""
+    train = section["train"]
+    limits = {name: train_size(name, (section.get("task_limits") or {}).get(name, section["train_limit"]))
+              for name in task_names}
+    examples = sum(limits.values())
+    batches_per_epoch = max(1, examples // train["batch_size"])
+    steps = train["max_steps"] or math.ceil(train["epochs"] * batches_per_epoch / train["grad_accum"])
+    epochs = steps * train["grad_accum"] / batches_per_epoch
+    evaluations = math.ceil(steps / train["eval_every"]) if train["eval_every"] else max(1, math.ceil(epochs))
+    seconds = 0.0
+    for name in task_names:
+        seconds += examples_cost(name, limits[name], section["max_length"]) * epochs / TRAIN_PER_S
+        seconds += examples_cost(name, section["dev_limit"], section["max_length"]) * evaluations / EVAL_PER_S
+    return seconds
+
+
+def kit_rows(task_name: str, lang: str, split: str) -> int | None:
+    """Rows of a kit file as its MANIFEST.json records them (no read); None when the kit lacks that file."""
+    root = data_root(required=False)
+    manifest = root / tasks.get(task_name).kit_name / "MANIFEST.json" if root is not None else None
+    if manifest is None or not manifest.is_file():
+        return None
+    info = json.loads(manifest.read_text()).get("files", {}).get(f"{lang}/{split}.jsonl.gz")
+    return int(info["rows"]) if info and "rows" in info else None
+
+
+def train_size(name: str, limit: int | None) -> int:
+    """Training examples of a phase: the limit, capped by (or, for null, equal to) the kit's English split."""
+    base = name.split(":")[0]
+    if base == "xnli-translated":
+        return limit if limit is not None else UNKNOWN_SIZE
+    task = tasks.get(base)
+    lang = name.partition(":")[2] or task.train_lang or "en"
+    rows = kit_rows(task.train_task or base, lang, task.train_split or "train")
+    if rows is None:
+        return limit if limit is not None else UNKNOWN_SIZE
+    return rows if limit is None else min(limit, rows)
+
+
+def eval_size(task_name: str, lang: str, limit: int | None) -> int:
+    """Evaluated items in one language: the limit, capped by (or, for null, equal to) the kit's split."""
+    rows = kit_rows(task_name, lang, tasks.get(task_name).eval_split.get(lang, ""))
+    if rows is None:
+        return limit if limit is not None else UNKNOWN_SIZE
+    return rows if limit is None else min(limit, rows)
+
+
+def _phase2_cached(key: str) -> bool:
+    from xtl import experiment  # lazy: torch; the report layer imports this module for format_duration
+
+    return experiment.checkpoint_is_current(checkpoint_root() / key)
+
+
+def _eval_languages(task: str) -> list[str]:
+    from xtl import data  # lazy: datasets (see `_phase2_cached`)
+
+    return data.eval_languages(task)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

@@ -1,0 +1,303 @@
+"""The grid: experiments.yml's profiles expanded into validated runs, each with its config and folders.
+
+A run is one notebook template with one set of parameters. `expand` builds every run of a profile
+and checks it before anything executes: parameter names against the template's `parameters` cell,
+task, language and model names through `xtl.experiment.resolve_*`. Each run knows the result folder
+its notebook's xtl call will write (`results_folder`, the slug and hash `xtl.experiment` uses), where
+its executed notebook goes, and its estimated time (`xtl.estimate`).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from xtl import estimate, runs
+from xtl.errors import XtlError
+from xtl.notebook_parameters import parameters_from_config
+from xtl.paths import book_runs_root, repo_relative, repo_root, results_root
+
+GRID_FILE = "experiments.yml"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+STALE, UNKNOWN = "stale", "unknown code"  # finished runs that `xtl run` keeps unless --rerun-stale
+
+
+def grid_path() -> Path:
+    return repo_root() / GRID_FILE
+
+
+def template_parameters(template: Path) -> dict[str, str]:
+    """Names assigned in the template's single `parameters` cell, with their default's source text."""
+    import nbformat  # lazy: only expanding a grid reads templates
+
+    template = Path(template)
+    if not template.is_file():
+        raise XtlError(f"notebook template {template} not found; fix its path in {GRID_FILE}")
+    notebook = nbformat.read(template, as_version=4)
+    cells = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise XtlError(f"{template} has {len(cells)} cells tagged 'parameters'; tag exactly one code cell")
+    source = cells[0].source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise XtlError(f"{template}: the parameters cell does not parse ({error.msg}, line {error.lineno}); fix it")
+    names: dict[str, str] = {}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Name) and node.value is not None:
+                names[target.id] = ast.get_source_segment(source, node.value) or ""
+    return names
+
+
+@dataclass
+class Run:
+    """One notebook execution: which template, with which parameters, writing where."""
+
+    profile: str
+    experiment: str
+    name: str
+    kind: str  # intermediate | target | retrieval
+    template: Path
+    config: dict[str, Any]  # resolved: what the notebook's xtl call will see
+    parameters: dict[str, Any]
+    results: Path  # the result folder the notebook's xtl call writes
+    estimate_s: float = 0.0
+    phase2: str = ""  # hash of the phase-2 key (runs sharing it share one cached encoder)
+    cells: dict[str, str] = field(default_factory=dict)  # axis -> setting/task name
+
+    @property
+    def label(self) -> str:
+        return f"{self.experiment}/{self.name}"
+
+    @property
+    def notebook(self) -> Path:
+        return book_runs_root() / self.profile / self.experiment / f"{self.name}.ipynb"
+
+    def is_finished(self) -> bool:
+        return self.notebook.is_file() and runs.is_complete(self.results)
+
+    def state(self, fingerprint: str) -> str:
+        """todo, done, stale (finished by other core code) or unknown code (finished before fingerprints)."""
+        if not self.is_finished():
+            return "todo"
+        made_by = runs.made_by(self.results)
+        return UNKNOWN if made_by is None else "done" if made_by == fingerprint else STALE
+
+
+def load_grid(path: Path | None = None) -> dict[str, Any]:
+    path = Path(path) if path else grid_path()
+    if not path.is_file():
+        raise XtlError(f"grid file {path} not found; run from the repository or pass its path")
+    try:
+        grid = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        raise XtlError(f"{path} is not valid YAML ({where}); fix it") from None
+    for key in ("experiments", "settings", "profiles"):
+        if not isinstance(grid.get(key), dict):
+            raise XtlError(f"{path} has no '{key}:' mapping; see the comment at its top")
+    return grid
+
+
+def deep_merge(*layers: dict[str, Any] | None) -> dict[str, Any]:
+    """Later layers win; nested dicts merge, everything else (lists too) is replaced."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in (layer or {}).items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = deep_merge(merged[key], value)
+            else:
+                merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def profile_spec(grid: dict[str, Any], profile: str, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    profiles = grid["profiles"]
+    if profile not in profiles:
+        raise XtlError(f"unknown profile '{profile}'; profiles in {GRID_FILE}: {', '.join(profiles)}")
+    spec = deep_merge(profiles[profile])  # a copy: neither this function nor its callers edit the grid
+    parent = spec.get("extends")
+    if parent:
+        if parent in _seen:
+            raise XtlError(f"profiles {' -> '.join(_seen + (profile, parent))} extend each other; break the cycle")
+        base = profile_spec(grid, parent, _seen + (profile,))
+        base.pop("experiments", None)  # a profile always says which cells it runs
+        spec = deep_merge(base, {k: v for k, v in spec.items() if k != "extends"})
+    for key in ("model", "seeds", "experiments"):
+        if key not in spec:
+            raise XtlError(f"profile '{profile}' has no '{key}:'; add it in {GRID_FILE}")
+    return spec
+
+
+def _kind(axes: list[str]) -> str:
+    return "target" if "target" in axes else "retrieval" if "retrieval" in axes else "intermediate"
+
+
+def experiment_cells(exp_name: str, exp: dict[str, Any], chosen: dict[str, Any], seeds: list[int],
+                     profile: str) -> Iterator[tuple[dict[str, Any], int]]:
+    """Yield ({axis: name}, seed) for a cross product or an explicit `runs:` list."""
+    axes = list(exp["axes"])
+    chosen = dict(chosen or {})
+    unknown = sorted(set(chosen) - set(axes) - {"runs", "seeds"})
+    if unknown:
+        raise XtlError(f"profile '{profile}', experiment '{exp_name}': unknown key(s) {', '.join(unknown)}; "
+                       f"use its axes ({', '.join(axes)}), 'seeds' or 'runs'")
+    seeds = list(chosen.get("seeds", seeds))
+    if "runs" in chosen:
+        for cell in chosen["runs"]:
+            missing = [axis for axis in axes if axis not in cell]
+            if missing or set(cell) - set(axes) - {"seed"}:
+                raise XtlError(f"profile '{profile}', experiment '{exp_name}': run {cell} must name exactly "
+                               f"{', '.join(axes)} (and optionally seed)")
+            for seed in ([cell["seed"]] if "seed" in cell else seeds):
+                yield {axis: cell[axis] for axis in axes}, int(seed)
+        return
+    missing = [axis for axis in axes if not chosen.get(axis)]
+    if missing:
+        raise XtlError(f"profile '{profile}', experiment '{exp_name}': give a list for {', '.join(missing)} "
+                       f"or a 'runs:' list")
+    for seed in seeds:
+        for combo in itertools.product(*(list(chosen[axis]) for axis in axes)):
+            yield dict(zip(axes, combo)), int(seed)
+
+
+def build_config(spec: dict[str, Any], settings: dict[str, Any], cell: dict[str, str], seed: int,
+                 where: str) -> dict[str, Any]:
+    """The unresolved config of one cell: profile defaults, the phase-2 setting, per-task overrides."""
+    setting_name = cell.get("intermediate", "baseline")
+    if setting_name not in settings:
+        raise XtlError(f"{where}: unknown intermediate setting '{setting_name}'; known: {', '.join(settings)} "
+                       f"(define it under settings: in {GRID_FILE})")
+    setting = settings[setting_name] or {}
+    config: dict[str, Any] = {"model": spec["model"], "seed": seed}
+    # the baseline trains nothing: keep its config free of phase-2 sizes so its run id never moves
+    config["intermediate"] = deep_merge(spec.get("intermediate"), setting) if setting.get("tasks") else {"tasks": []}
+    for section, per_task in (("target", "targets"), ("retrieval", "retrievals")):
+        if section in cell:
+            task = cell[section]
+            config[section] = deep_merge(spec.get(section), (spec.get(per_task) or {}).get(task), {"task": task})
+    return config
+
+
+def resolve(kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The config `xtl.experiment` will run: defaults filled in, names checked."""
+    from xtl import experiment  # lazy: torch; the report layer imports this module without running a grid
+
+    resolver = {"intermediate": experiment.resolve_intermediate, "target": experiment.resolve_target,
+                "retrieval": experiment.resolve_retrieval}[kind]
+    return resolver(config)
+
+
+def results_folder(kind: str, resolved: dict[str, Any], profile: str, experiment_name: str) -> Path:
+    """Where `xtl.experiment` will write this run's results (the same slug and hash it uses)."""
+    from xtl import experiment  # lazy: torch (see `resolve`)
+
+    if kind == "intermediate":
+        key = {"model": resolved["model"], "seed": resolved["seed"], "intermediate": resolved["intermediate"]}
+        slug = "+".join(key["intermediate"]["tasks"]) + f"-s{key['seed']}"
+        return results_root() / profile / "intermediate" / runs.run_id(slug, key)
+    task = resolved[kind]["task"]
+    return results_root() / profile / experiment_name / runs.run_id(experiment._slug(resolved, task), resolved)
+
+
+def phase2_key(resolved: dict[str, Any]) -> str:
+    key = {"model": resolved["model"], "seed": resolved["seed"], "intermediate": resolved["intermediate"]}
+    return runs.config_hash(key)[:16]
+
+
+def _run_name(cell: dict[str, str], seed: int) -> str:
+    return "-".join([cell.get("intermediate", "baseline")] + [cell[a] for a in ("target", "retrieval") if a in cell]
+                    + [f"s{seed}"])
+
+
+def expand(profile: str, only: list[str] | None = None, grid: dict[str, Any] | Path | None = None) -> list[Run]:
+    """Every run of a profile, validated, in execution order (then filtered by `only`)."""
+    grid = grid if isinstance(grid, dict) else load_grid(grid)
+    spec = profile_spec(grid, profile)
+    settings = deep_merge(grid["settings"], spec.get("settings"))
+    for name in settings:
+        if not _NAME.match(str(name)):
+            raise XtlError(f"setting name '{name}' must be lower-case letters, digits and '_'; rename it")
+    unknown = sorted(set(spec["experiments"]) - set(grid["experiments"]))
+    if unknown:
+        raise XtlError(f"profile '{profile}' names unknown experiment(s) {', '.join(unknown)}; "
+                       f"known: {', '.join(grid['experiments'])}")
+    planned: list[Run] = []
+    for exp_name, exp in grid["experiments"].items():
+        if exp_name not in spec["experiments"]:
+            continue
+        if not _NAME.match(exp_name) or "template" not in exp or "axes" not in exp:
+            raise XtlError(f"experiment '{exp_name}' needs a lower-case name, 'template:' and 'axes:' in {GRID_FILE}")
+        template = repo_root() / exp["template"]
+        declared = template_parameters(template)
+        kind = _kind(exp["axes"])
+        for cell, seed in experiment_cells(exp_name, exp, spec["experiments"][exp_name], spec["seeds"], profile):
+            name = _run_name(cell, seed)
+            where = f"profile '{profile}', run {exp_name}/{name}"
+            planned.append(_plan(profile, exp_name, name, kind, template, declared, spec, settings, cell, seed, where))
+    _check_unique(planned)
+    _estimate(planned)
+    if only:
+        planned = _select(planned, only, profile)
+    return planned
+
+
+def _plan(profile, exp_name, name, kind, template, declared, spec, settings, cell, seed, where) -> Run:
+    config = build_config(spec, settings, cell, seed, where)
+    _check_declared(parameters_from_config(config), declared, template, where, hint=f"fix {GRID_FILE}")
+    try:
+        resolved = resolve(kind, config)
+    except XtlError as error:
+        raise XtlError(f"{where}: {error}") from None
+    if kind == "intermediate" and not resolved["intermediate"]["tasks"]:
+        raise XtlError(f"{where}: the intermediate experiment needs a setting with tasks; remove '{cell['intermediate']}'")
+    parameters = parameters_from_config(resolved)
+    _check_declared(parameters, declared, template, where, hint="add it to the template's parameters cell")
+    parameters.update({"profile": profile, "experiment": exp_name, "force": False})
+    parameters = {k: v for k, v in parameters.items() if k in declared}
+    return Run(profile, exp_name, name, kind, template, resolved, parameters,
+               results_folder(kind, resolved, profile, exp_name), phase2=phase2_key(resolved), cells=dict(cell))
+
+
+def _check_declared(parameters: dict[str, Any], declared: dict[str, str], template: Path, where: str,
+                    hint: str) -> None:
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        known = ", ".join(sorted(declared))
+        raise XtlError(f"{where}: parameter {', '.join(unknown)} is not in {repo_relative(template)}'s parameters cell "
+                       f"(it has {known}); {hint}")
+
+
+def _check_unique(planned: list[Run]) -> None:
+    seen: dict[Path, str] = {}
+    for run in planned:
+        if run.notebook in seen:
+            raise XtlError(f"run {run.label} appears twice in profile '{run.profile}'; remove the duplicate")
+        seen[run.notebook] = run.label
+
+
+def _select(planned: list[Run], only: list[str], profile: str) -> list[Run]:
+    chosen = [r for r in planned if any(o == r.experiment or o in r.label for o in only)]
+    if not chosen:
+        experiments = sorted({r.experiment for r in planned})
+        raise XtlError(f"--only {' '.join(only)} matches no run of profile '{profile}'; give experiment names "
+                       f"({', '.join(experiments)}) or parts of run names ('xtl run --profile {profile} --dry-run')")
+    return chosen
+
+
+def _estimate(planned: list[Run]) -> None:
+    """Seconds per run; a phase-2 setting is charged to the first run that needs it (and is not cached)."""
+    charged: set[str] = set()
+    for run in planned:
+        run.estimate_s = estimate.run_seconds(run.kind, run.config, None if run.phase2 in charged else run.phase2)
+        charged.add(run.phase2)
