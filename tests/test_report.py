@@ -178,7 +178,7 @@ def test_utilisation_is_measured_on_a_gpu_else_assumed(tmp_path):
     assert len(bench) == 1 and scale.utilisation(bench)[0] == scale.ASSUMED_UTILISATION
     _bench(tmp_path, "cuda", "xlm-roberta-large", 0.3)
     shares, note = scale.utilisation(scale.bench_results(tmp_path))
-    assert shares == pytest.approx((0.15, 0.3, 0.6)) and note.startswith("measured: xtl bench, xlm-roberta-large on H100")
+    assert shares == pytest.approx((0.15, 0.3, 0.6)) and note.startswith("measured: make bench, xlm-roberta-large on H100")
 
 
 def test_cost_texts_by_hand(tmp_path):

@@ -5,7 +5,7 @@ training reports in `metrics.json`. The paper-profile cost is an estimate built 
 tokens of every paper-profile run (official training-set sizes x epochs x assumed tokens per
 example), times 6 x the encoder's non-embedding parameters (forward and backward FLOPs per token;
 attention's length-dependent term left out), divided by a sustained GPU throughput: measured by
-`xtl bench` on a GPU where benchmarks/results/ holds one, else assumed.
+`make bench` on a GPU where benchmarks/results/ holds one, else assumed.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def plan_tokens(paper_runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFr
 
 
 def bench_results(folder: Path) -> pd.DataFrame:
-    """xtl's side of every `xtl bench` result in `folder`, median per (file, device, model, batch, length)."""
+    """xtl's side of every `make bench` result in `folder`, median per (file, device, model, batch, length)."""
     rows = []
     for path in sorted(folder.glob("*.json")):
         bench = json.loads(path.read_text())
@@ -145,7 +145,7 @@ def utilisation(bench: pd.DataFrame) -> tuple[tuple[float, float, float], str]:
     large = gpu[gpu["model"].str.contains("large")]
     chosen = large if len(large) else gpu
     measured = float(chosen["MFU"].median())
-    note = (f"measured: xtl bench, {chosen['model'].iloc[0]} on {chosen['device'].iloc[0]}, "
+    note = (f"measured: make bench, {chosen['model'].iloc[0]} on {chosen['device'].iloc[0]}, "
             f"{100 * measured:.0f} % of peak (range: half to twice that)")
     return (measured / 2, measured, min(1.0, measured * 2)), note
 
@@ -175,7 +175,7 @@ def cost_texts(plan: pd.DataFrame, speed: pd.DataFrame, bench: pd.DataFrame) -> 
         "scale_cpu_years": (flops / cpu_flops_per_s / 3600 / 24 / 365 if not math.isnan(cpu_flops_per_s)
                             else float("nan")),
         "scale_cpu_large_note": (f"{total_tokens / cpu_large['tokens/s'].median() / 3600 / 24 / 365:,.0f} years at the "
-                                 f"{cpu_large['tokens/s'].median():,.0f} tokens/s `xtl bench` measured for the "
+                                 f"{cpu_large['tokens/s'].median():,.0f} tokens/s `make bench` measured for the "
                                  f"XLM-R-Large-shaped encoder on {cpu_large['device'].iloc[0]}")
         if len(cpu_large) else "not measured (no XLM-R-Large-shaped bench result)",
     }
