@@ -2,8 +2,9 @@
 
 The pilot (experiments.yml, profile `pilot`) trains each task once on a large English sample and
 scores its English dev set about ten times along the way. A curve is that dev history against the
-examples seen (steps × batch: for QA, windows, a little more than questions). Its *plateau* is the best score seen; a size is *big enough* once the best score so
-far (what early stopping keeps) covers `fraction` of the plateau's gain over chance. Points inside
+examples seen (steps × batch: for QA, windows, a little more than questions). Its *plateau* is the
+best score seen; a size is *big enough* once the best score so far (what early stopping keeps)
+covers `fraction` of the plateau's gain over chance. Points inside
 one run have not had the learning rate decay of a run that ends there, so the curve is a lower
 bound and the size it picks errs on the large side.
 """
