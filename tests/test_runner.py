@@ -247,6 +247,18 @@ def test_stale_runs_are_listed_and_kept_until_rerun_stale(isolated):
     assert all(run.state(runs.core_fingerprint()) == "done" for run in profiles.expand("smoke"))
 
 
+def test_render_reexecutes_finished_phase3_notebooks_only_and_keeps_recorded_times(isolated):
+    runner.run_profile("smoke", executor=FakeExecutor(), out=io.StringIO())
+    manifest = book_index.read_manifest("smoke")
+    forced, rendered = [], FakeExecutor()
+    runner.run_profile("smoke", executor=lambda t, o, p: (forced.append(p.get("force")), rendered(t, o, p)),
+                       render=True, out=io.StringIO())
+    planned = profiles.expand("smoke")
+    assert len(rendered.calls) == sum(run.kind != "intermediate" for run in planned) > 0
+    assert not any(call.startswith("intermediate:") for call in rendered.calls)  # phase 2 would retrain
+    assert set(forced) <= {False, None} and book_index.read_manifest("smoke") == manifest
+
+
 def test_core_fingerprint_ignores_comments_and_docstrings():
     source = 'def f(x):\n    """Why."""\n    return x + 1  # note\n'
     same = 'def f(x):\n    """Another why."""\n\n    return x + 1\n'

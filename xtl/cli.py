@@ -62,7 +62,7 @@ def _run(args: argparse.Namespace) -> None:
     from xtl import runner
 
     runner.run_profile(args.profile, only=args.only, dry_run=args.dry_run, force=args.force,
-                       rerun_stale=args.rerun_stale)
+                       rerun_stale=args.rerun_stale, render=args.render)
 
 
 def _book_pages(args: argparse.Namespace) -> None:
@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-run finished runs too")
     p.add_argument("--rerun-stale", action="store_true",
                    help="re-run finished runs made by other core code (stale) or before fingerprints (unknown code)")
+    p.add_argument("--render", action="store_true",
+                   help="re-execute the notebooks of finished phase-3 and retrieval runs from their results (no "
+                        "training; recorded times kept), after a template changed")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("book-pages", help="regenerate the book's run index from results/")

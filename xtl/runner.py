@@ -79,19 +79,24 @@ def _stderr_to(path: Path):
 
 def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = False, force: bool = False,
                 grid: dict[str, Any] | Path | None = None, executor: Executor | None = None,
-                out=None, rerun_stale: bool = False) -> list[Run]:
+                out=None, rerun_stale: bool = False, render: bool = False) -> list[Run]:
     """Validate the whole grid and the kit, then execute what is unfinished (or everything with `force`).
 
     Finished runs made by other core code (stale) or before fingerprints (unknown code) are listed and kept;
-    `rerun_stale` re-executes them.
+    `rerun_stale` re-executes them. `render` re-executes only the notebooks of finished phase-3 and
+    retrieval runs, which read their result folders and train nothing, after a template changed; the
+    manifest keeps the times of the runs that made the results.
     """
     out = out or sys.stdout
     executor = executor or execute_notebook
     planned = expand(profile, only=only, grid=grid)
     preflight(planned)
     states = {run.label: run.state(runs.core_fingerprint()) for run in planned}
-    todo = {label for label, state in states.items()
-            if force or state == "todo" or (rerun_stale and state in (STALE, UNKNOWN))}
+    if render:  # a phase-2 notebook would retrain (its encoder cache is not committed): not re-rendered
+        todo = {run.label for run in planned if states[run.label] != "todo" and run.kind != "intermediate"}
+    else:
+        todo = {label for label, state in states.items()
+                if force or state == "todo" or (rerun_stale and state in (STALE, UNKNOWN))}
     print(f"profile {profile}: {len(planned)} runs, {len(planned) - len(todo)} finished, {len(todo)} to run "
           f"(estimated {format_duration(sum(r.estimate_s for r in planned if r.label in todo))}); notebooks in "
           f"{repo_relative(book_runs_root() / profile)}, results in {repo_relative(results_root() / profile)}", file=out, flush=True)
@@ -113,11 +118,12 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
             continue
         print(prefix, end=" ", file=out, flush=True)
         run_start = time.perf_counter()
-        _execute(run, executor, force or states[run.label] != "todo")
+        _execute(run, executor, not render and (force or states[run.label] != "todo"))
         took = time.perf_counter() - run_start
         actual, estimated = actual + took, estimated + run.estimate_s
         remaining = sum(r.estimate_s for r in planned[k:] if r.label in todo) * (actual / estimated if estimated else 1)
-        record(run, took)
+        if not render:
+            record(run, took)
         print(f"done in {format_duration(took)} | elapsed {format_duration(time.perf_counter() - start)} | "
               f"~{format_duration(remaining)} left", file=out, flush=True)
     write_book_index(profile)
