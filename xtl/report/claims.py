@@ -43,6 +43,13 @@ def _with_baseline(res: Results, settings: Sequence[str]) -> list[str]:
     return res.common_targets([BASELINE, *settings])
 
 
+def _no_target(runs_needed: str, left_out: dict[str, str]) -> Verdict:
+    """Not testable: no target has runs for `runs_needed` on which an interval can be computed."""
+    return _not_testable(f"no target task has runs for {runs_needed}"
+                         + (f" with per-item predictions or 3 seeds (left out: {', '.join(left_out)})"
+                            if left_out else ""))
+
+
 def _boundable(res: Results, settings: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     """Targets shared by the baseline and the settings on which intervals can be computed, and the rest."""
     return res.split_boundable([BASELINE, *settings], _with_baseline(res, settings))
@@ -63,9 +70,7 @@ def verdict_c1(res: Results) -> Verdict:
                              "each as the only intermediate task")
     targets, left_out = _boundable(res, singles)
     if not targets:
-        return _not_testable("no target task has runs for the baseline and every single-task setting"
-                             + (f" with per-item predictions or 3 seeds (left out: {', '.join(left_out)})"
-                                if left_out else ""))
+        return _no_target("the baseline and every single-task setting", left_out)
     table = res.average_gain_table(singles, targets)
     ranking = list(table["setting"])
     top3 = ranking[:3]
@@ -114,9 +119,7 @@ def verdict_c2(res: Results) -> Verdict:
     settings = [*singles, *[m for m in multis]]
     targets, left_out = _boundable(res, settings)
     if not targets:
-        return _not_testable("no target task has runs for the baseline, the multi-task and every single-task setting"
-                             + (f" with per-item predictions or 3 seeds (left out: {', '.join(left_out)})"
-                                if left_out else ""))
+        return _no_target("the baseline, the multi-task and every single-task setting", left_out)
     table = res.average_gain_table(settings, targets)
     row = table.set_index("setting").loc[multi]
     est = Estimate(row["value"], row["lo"], row["hi"], row["method"], int(row["n_seeds"]))
