@@ -21,7 +21,6 @@ TRAIN_PER_S, EVAL_PER_S, NOTEBOOK_OVERHEAD_S, UNKNOWN_SIZE = 17.0, 45.0, 15.0, 1
 _TYPICAL_TOKENS = {"sentence_classification": 40, "pair_classification": 64, "token_tagging": 40,
                    "extractive_qa": 250, "multiple_choice": 96, "retrieval": 24, "raw_text": 40}
 MLM_BATCH_COST = 3.0  # an MLM batch against a classification batch of the same size (the 250k-word output layer)
-_CHOICES = {"hellaswag": 4, "commonsenseqa": 5, "cosmosqa": 4, "socialiqa": 3, "xcopa": 2}
 _MODEL_COST = {"tiny-random": 0.01, "me5-small": 1.0, "random-me5-small": 1.0, "xlm-roberta-base": 3.0,
                "xlm-roberta-large": 12.0}
 
@@ -55,11 +54,12 @@ def examples_cost(task_name: str, examples: int | None, max_length: int) -> floa
     """Work of `examples` examples in units of one 64-token sequence."""
     base = task_name.split(":")[0]  # 'task:lang' names an intermediate task in another language
     fmt = "pair_classification" if base == "xnli-translated" else tasks.get(base).format
+    choices = len(tasks.get(base).label_names) if fmt == "multiple_choice" else 1  # one sequence per choice
     typical = _TYPICAL_TOKENS.get(fmt, 64)
     tokens = min(max_length, typical)
     if fmt == "extractive_qa" and typical > max_length:  # a long context becomes windows at a stride of half the window
         tokens = max_length * (1 + math.ceil((typical - max_length) / (max_length / 2)))
-    return (examples if examples is not None else UNKNOWN_SIZE) * _CHOICES.get(base, 1) * tokens / 64
+    return (examples if examples is not None else UNKNOWN_SIZE) * choices * tokens / 64
 
 
 def train_seconds(task_names: list[str], section: dict[str, Any]) -> float:
