@@ -5,7 +5,7 @@ PY      := .venv/bin/python
 STAMP   := .venv/.xtl-installed
 PROFILE ?= laptop
 
-.PHONY: book html test lint bench questions pilot clean-html
+.PHONY: book html test lint bench questions pilot reference-first reference-notebooks clean-html
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv .venv
@@ -26,8 +26,16 @@ questions: $(STAMP)  ## the five follow-up questions (3 seeds each), then their 
 
 pilot: $(STAMP)  ## learning curves that size the reference profile (hours of CPU), then their analysis notebook
 	$(PY) -m xtl.cli run --profile pilot
+	$(MAKE) reference-notebooks
+
+reference-first: $(STAMP)  ## the reference profile's first column (baseline and MNLI, 3 seeds; hours of CPU), then its notebooks
+	$(PY) -m xtl.cli run --profile reference-first
+	$(MAKE) reference-notebooks
+
+reference-notebooks: $(STAMP)  ## re-execute the claims and sizes notebooks over the committed pilot and reference-first results
+	.venv/bin/papermill -k python3 --cwd . notebooks/claims.ipynb book/claims/claims_reference_first.ipynb -p profile reference-first
 	.venv/bin/papermill -k python3 --cwd . notebooks/sizes.ipynb book/reference/sizes_notebook.ipynb -p profile pilot
-	$(PY) -m xtl.notebook_paths book/reference/sizes_notebook.ipynb
+	$(PY) -m xtl.notebook_paths book/claims/claims_reference_first.ipynb book/reference/sizes_notebook.ipynb
 
 html: $(STAMP)  ## rebuild the HTML from the committed executed notebooks (execution off)
 	$(PY) -m xtl.cli book-pages
@@ -39,8 +47,9 @@ test: $(STAMP)  ## the whole test suite (offline but for PyPI wheels of the enco
 lint: $(STAMP)
 	.venv/bin/ruff check xtl tests benchmarks
 
-bench: $(STAMP)  ## xtl's loop vs transformers.Trainer on the same work
+bench: $(STAMP)  ## xtl's loop vs transformers.Trainer (default and best-configured), then xtl's evaluation vs a plain loop
 	$(PY) -m benchmarks.bench
+	$(PY) -m benchmarks.eval_bench
 
 clean-html:
 	rm -rf _build

@@ -1,13 +1,15 @@
-"""`make bench`: xtl's training loop against a plain `transformers.Trainer` on the same work.
+"""`make bench`: xtl's training loop against `transformers.Trainer`, default and best-configured, on the same work.
 
-Both sides train the same model (same initial weights, same classification head and loss) on the
+Every side trains the same model (same initial weights, same classification head and loss) on the
 same tokenised examples, with the same batch size, maximum length, learning rate, number of
-optimiser steps and seed. The number of examples is steps x batch size, one epoch, so both sides see
-every example exactly once and therefore the same non-pad tokens. What differs is the loop:
+optimiser steps and seed. The number of examples is steps x batch size, one epoch, so every side sees
+every example exactly once and therefore the same non-pad tokens. What differs is the loop.
 
-The sides are `benchmarks.sides` (trainer, xtl, xtl-all-params, and the opt-in xtl-bf16 and
-xtl-compile); the work, the model-FLOPs count and MFU are `benchmarks.workload`. This module runs
-every side on every workload, interleaved, and writes `benchmarks/results/<device>.json`.
+The sides are `benchmarks.sides` (trainer, trainer-best, xtl, xtl-all-params, and the opt-in xtl-bf16
+and xtl-compile); the work, the model-FLOPs count and MFU are `benchmarks.workload`; the machine's
+measured matmul peak, taken before any side runs, is `benchmarks.roofline`. This module runs every
+side on every workload, interleaved, and writes `benchmarks/results/<device>.json`. The last two
+printed lines are `speedup_vs_trainer=X.XX` and `speedup_vs_best_trainer=X.XX`.
 
 `python -m benchmarks.bench --help` lists the options `make bench` leaves at their defaults.
 """
@@ -34,6 +36,7 @@ import torch
 import transformers
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, XLMRobertaConfig, XLMRobertaModel
 
+from benchmarks.roofline import MATMUL_N, measure_matmul_peak, roofline_fraction
 from benchmarks.sides import Run, default_sides, sides_for
 from benchmarks.workload import (
     TASK,
@@ -57,15 +60,17 @@ GPU_MODELS = ["me5-small", XLMR_LARGE_SHAPE]
 CPU_STEPS = {"tiny-random": 40, "me5-small": 16}
 GPU_STEPS = {"me5-small": 200, XLMR_LARGE_SHAPE: 100}
 CPU_BATCH, GPU_BATCH = 16, 32
+ALWAYS = ("trainer", "trainer-best", "xtl")  # the two ratios need these three on every device
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def bench_workload(work: Workload, repeats: int, precision: str, only: list[str] | None = None,
-                   warmup_steps: int = 2, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Every side `repeats` times, interleaved (trainer, xtl, ..., trainer, xtl, ...) after a short warm-up."""
+                   warmup_steps: int = 2, log: Callable[[str], None] = print,
+                   matmul_peak_flops: float | None = None) -> dict[str, Any]:
+    """Every side `repeats` times, interleaved (trainer, trainer-best, xtl, ..., trainer, ...) after a short warm-up."""
     device = current_device()
     every = sides_for(device)
-    wanted = ["trainer", "xtl", *[name for name in (only or default_sides(device)) if name not in ("trainer", "xtl")]]
+    wanted = [*ALWAYS, *[name for name in (only or default_sides(device)) if name not in ALWAYS]]
     unknown = sorted(set(wanted) - set(every))
     if unknown:
         raise XtlError(f"unknown bench side(s) {', '.join(unknown)}; known: {', '.join(every)}")
@@ -91,12 +96,15 @@ def bench_workload(work: Workload, repeats: int, precision: str, only: list[str]
             result.model_tflops_per_s = flops / result.wall_s / 1e12
             if peak is not None and precision == "bf16":
                 result.mfu = flops / result.wall_s / peak
+            result.roofline_fraction = roofline_fraction(flops / result.wall_s, matmul_peak_flops)
             runs.append(result)
             log(f"  {work.model:17} {name:15} run {repeat}: {result.examples_per_s:8.2f} ex/s "
                 f"{result.tokens_per_s:9.0f} tok/s  {result.wall_s:7.2f} s  peak {result.peak_mem_mib:8.1f} MiB"
-                + (f"  MFU {result.mfu:.1%}" if result.mfu is not None else ""))
+                + (f"  MFU {result.mfu:.1%}" if result.mfu is not None else "")
+                + (f"  roofline {result.roofline_fraction:.1%}" if result.roofline_fraction is not None else ""))
     summary = {name: _median(runs, name) for name in sides}
     speedup = summary["xtl"]["examples_per_s"] / summary["trainer"]["examples_per_s"]
+    speedup_best = summary["xtl"]["examples_per_s"] / summary["trainer-best"]["examples_per_s"]
     same_math = "xtl-all-params" if device.type == "cpu" else "xtl"  # xtl trained exactly as the Trainer
     config = work.encoder.config
     return {
@@ -109,7 +117,7 @@ def bench_workload(work: Workload, repeats: int, precision: str, only: list[str]
         "flops_formula": "sum over sequences of 6*N*t + 12*L*d*t^2 (t = non-pad tokens)",
         "peak_bf16_flops": peak, "warmup_steps": warmup_steps, "warmup_wall_s": warmup_s,
         "runs": [vars(r) for r in runs], "summary": summary,
-        "speedup": speedup,
+        "speedup": speedup, "speedup_vs_best_trainer": speedup_best,
         "speedup_same_math": (summary[same_math]["examples_per_s"] / summary["trainer"]["examples_per_s"]
                               if same_math in summary else None),
     }
@@ -120,8 +128,11 @@ def _median(runs: list[Run], side: str) -> dict[str, Any]:
     keys = ("examples_per_s", "tokens_per_s", "wall_s", "peak_mem_mib", "model_tflops_per_s")
     out: dict[str, Any] = {k: statistics.median(getattr(r, k) for r in mine) for k in keys}
     out["mfu"] = statistics.median(r.mfu for r in mine) if mine[0].mfu is not None else None
+    out["roofline_fraction"] = (statistics.median(r.roofline_fraction for r in mine)
+                                if mine[0].roofline_fraction is not None else None)
     out.update(examples=mine[0].examples, tokens=mine[0].tokens, padded_tokens=mine[0].padded_tokens,
-               repeats=len(mine), examples_per_s_all=[r.examples_per_s for r in mine])
+               repeats=len(mine), examples_per_s_all=[r.examples_per_s for r in mine],
+               trained_parameters=mine[0].extra.get("trained_parameters"))
     return out
 
 
@@ -160,16 +171,20 @@ def default_label() -> str:
 
 
 def run_bench(workloads: list[Workload], repeats: int, precision: str, only: list[str] | None = None,
-              warmup_steps: int = 2, log: Callable[[str], None] = print) -> dict[str, Any]:
+              warmup_steps: int = 2, log: Callable[[str], None] = print, peak_n: int = MATMUL_N) -> dict[str, Any]:
     env = environment()
     log(f"bench on {env['device']} ({env['cpu_cores']} CPU cores, load {env.get('load_average_at_start')}), "
         f"torch {env['torch']}, transformers {env['transformers']}, precision {precision}")
-    results = [bench_workload(w, repeats, precision, only, warmup_steps, log) for w in workloads]
+    peak = measure_matmul_peak(current_device(), n=peak_n)  # same process and threads, before any side
+    log(f"matmul peak {peak['flops'] / 1e9:.1f} GFLOP/s ({peak['method']})")
+    results = [bench_workload(w, repeats, precision, only, warmup_steps, log, peak["flops"]) for w in workloads]
     with contextlib.suppress(OSError):
         env["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return {"schema": 1, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "command": _command(), "environment": env, "repeats": repeats,
-            "workloads": results, "speedup_vs_trainer": geometric_mean([r["speedup"] for r in results])}
+            "matmul_peak_flops": peak["flops"], "matmul_peak": peak,
+            "workloads": results, "speedup_vs_trainer": geometric_mean([r["speedup"] for r in results]),
+            "speedup_vs_best_trainer": geometric_mean([r["speedup_vs_best_trainer"] for r in results])}
 
 
 def _command() -> str:
@@ -180,26 +195,31 @@ def _command() -> str:
 
 
 def table(result: dict[str, Any]) -> list[str]:
-    """The summary as text lines; the last is `speedup_vs_trainer=X.XX`."""
+    """The summary as text lines; the last two are `speedup_vs_trainer=X.XX` and `speedup_vs_best_trainer=X.XX`."""
     header = (f"{'model':17} {'side':15} {'ex/s':>8} {'tok/s':>9} {'pad %':>6} {'peak MiB':>9} {'TFLOP/s':>8} "
-              f"{'MFU':>6} {'vs trainer':>10}")
+              f"{'MFU':>6} {'roofline':>8} {'vs trainer':>10} {'vs best':>8}")
     lines = [header]
     for work in result["workloads"]:
         base = work["summary"]["trainer"]["examples_per_s"]
+        best = work["summary"]["trainer-best"]["examples_per_s"]
         for side, s in work["summary"].items():
             pad = 100 * (1 - s["tokens"] / s["padded_tokens"])
             mfu = f"{s['mfu']:.1%}" if s["mfu"] is not None else "-"
+            roof = f"{s['roofline_fraction']:.1%}" if s.get("roofline_fraction") is not None else "-"
             lines.append(f"{work['model']:17} {side:15} {s['examples_per_s']:8.2f} {s['tokens_per_s']:9.0f} "
-                         f"{pad:6.1f} {s['peak_mem_mib']:9.1f} {s['model_tflops_per_s']:8.3f} {mfu:>6} "
-                         f"{s['examples_per_s'] / base:9.2f}x")
+                         f"{pad:6.1f} {s['peak_mem_mib']:9.1f} {s['model_tflops_per_s']:8.3f} {mfu:>6} {roof:>8} "
+                         f"{s['examples_per_s'] / base:9.2f}x {s['examples_per_s'] / best:7.2f}x")
+    if result.get("matmul_peak_flops"):
+        lines.append(f"matmul peak (roofline) {result['matmul_peak_flops'] / 1e12:.3f} TFLOP/s")
     lines.append(f"speedup_vs_trainer={result['speedup_vs_trainer']:.2f}")
+    lines.append(f"speedup_vs_best_trainer={result['speedup_vs_best_trainer']:.2f}")
     return lines
 
 
 def main(models: list[str] | None = None, steps: int | None = None, repeats: int | None = None,
          batch_size: int | None = None, max_length: int = 128, precision: str = "auto",
          out: str | Path | None = None, only: list[str] | None = None, warmup_steps: int = 2,
-         bundle: str | Path | None = None) -> dict[str, Any]:
+         bundle: str | Path | None = None, peak_n: int = MATMUL_N) -> dict[str, Any]:
     """Run the bench, write its JSON (benchmarks/results/<device>.json unless `out`), print the table."""
     gpu = torch.cuda.is_available()
     precision = ("bf16" if gpu else "no") if precision == "auto" else precision
@@ -210,7 +230,7 @@ def main(models: list[str] | None = None, steps: int | None = None, repeats: int
         batch = batch_size or (GPU_BATCH if gpu else CPU_BATCH)
         default_steps = GPU_STEPS if gpu else CPU_STEPS
         workloads = [build_workload(m, steps or default_steps.get(m, 20), batch, max_length) for m in models]
-    result = run_bench(workloads, repeats or (3 if gpu else 2), precision, only, warmup_steps)
+    result = run_bench(workloads, repeats or (3 if gpu else 2), precision, only, warmup_steps, peak_n=peak_n)
     target = Path(out) if out is not None else RESULTS / f"{default_label()}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(result, indent=1) + "\n")
@@ -299,8 +319,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own)")
     parser.add_argument("--precision", default="auto", choices=["auto", "no", "bf16"])
-    parser.add_argument("--only", nargs="*", default=None, help="sides besides trainer and xtl (default: xtl-all-params on CPU, xtl-compile on GPU); "
-                        "also xtl-bf16")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="sides besides trainer, trainer-best and xtl (default: xtl-all-params on CPU, xtl-compile "
+                        "on GPU); also xtl-bf16")
     parser.add_argument("--out", default=None, help="JSON path (default benchmarks/results/<device>.json)")
     parser.add_argument("--bundle", default=None, help="read the work from a prepared bundle (GPU machines)")
     parser.add_argument("--prepare-bundle", default=None, metavar="FOLDER", help="write a bundle and exit")

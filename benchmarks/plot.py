@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/plot.py
 
 Writes book/figures/bench_speed.png (throughput relative to the Trainer, every repeat shown) and
-book/_generated/bench_table.md (the bench tables, the ablation table and the setups they ran on),
-which book/appendix_speed.md includes; the same tables replace the marked block of benchmarks/README.md.
+book/_generated/bench_table.md (the training bench tables with their roofline fractions, the ablation,
+the evaluation bench and the run profile, each with the setup it ran on), which book/appendix_speed.md
+includes; the same tables replace the marked block of benchmarks/README.md. A kind of result not
+measured yet gets a one-line placeholder naming the command that measures it.
 """
 
 from __future__ import annotations
@@ -19,19 +21,26 @@ FIGURE = ROOT / "book" / "figures" / "bench_speed.png"
 TABLE = ROOT / "book" / "_generated" / "bench_table.md"
 README = ROOT / "benchmarks" / "README.md"
 START, END = "<!-- bench-tables:start -->", "<!-- bench-tables:end -->"
-SIDE_ORDER = ["trainer", "xtl-all-params", "xtl", "xtl-bf16", "xtl-compile"]
-SIDE_LABELS = {"trainer": "transformers.Trainer", "xtl-all-params": "xtl, every parameter trained",
-               "xtl": "xtl as profiled", "xtl-bf16": "xtl + bf16", "xtl-compile": "xtl + torch.compile"}
+SIDE_ORDER = ["trainer", "trainer-best", "xtl-all-params", "xtl", "xtl-bf16", "xtl-compile"]
+SIDE_LABELS = {"trainer": "transformers.Trainer", "trainer-best": "transformers.Trainer, best-configured",
+               "xtl-all-params": "xtl, every parameter trained", "xtl": "xtl as profiled", "xtl-bf16": "xtl + bf16",
+               "xtl-compile": "xtl + torch.compile"}
+PATH_LABELS = {"plain": "plain transformers loop", "xtl": "xtl.predict"}
+KINDS = ("bench", "ablation", "eval", "run-profile")
 
 
-def load(folder: Path = RESULTS) -> tuple[list[dict], list[dict]]:
-    """(bench results, ablation results), each in file-name order."""
-    bench, ablation = [], []
+def load(folder: Path = RESULTS) -> dict[str, list[dict]]:
+    """Results by kind (bench, ablation, eval, run-profile), each in file-name order."""
+    found: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     for path in sorted(folder.glob("*.json")):
         result = json.loads(path.read_text())
         result["file"] = path.name
-        (ablation if "rows" in result else bench).append(result)
-    return bench, ablation
+        found[result.get("kind") or ("ablation" if "rows" in result else "bench")].append(result)
+    return found
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f} %" if value >= 0.001 else f"{100 * value:.2f} %"
 
 
 def _setup(result: dict) -> str:
@@ -45,23 +54,87 @@ def _setup(result: dict) -> str:
             f"transformers {env['transformers']}, accelerate {env['accelerate']}{load_note}")
 
 
+def _peak_line(result: dict) -> list[str]:
+    peak = result.get("matmul_peak")
+    if not peak:
+        return ["Roofline: not measured in this file (it predates the matmul-peak measurement)."]
+    return [(f"Roofline: measured matmul peak {peak['flops'] / 1e9:,.1f} GFLOP/s ({peak['method']}, same process "
+             "and thread setting, before the timed work); *roofline* = model FLOP/s ÷ that peak.")]
+
+
 def bench_table(result: dict) -> list[str]:
     lines = [(f"**`{result['file']}`** — {_setup(result)}. Command: `{result['command']}`; median of "
              f"{result['repeats']} interleaved repeats after a 2-step warm-up."), "",
              ("| model | steps × batch | side | examples/s | non-pad tokens/s | pad % | peak memory (MiB) | "
-             "model TFLOP/s | MFU | vs Trainer |"),
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "model TFLOP/s | roofline | MFU | vs Trainer | vs best-configured Trainer |"),
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for work in result["workloads"]:
         base = work["summary"]["trainer"]["examples_per_s"]
+        best = work["summary"].get("trainer-best", {}).get("examples_per_s")
         for side in [s for s in SIDE_ORDER if s in work["summary"]]:
             s = work["summary"][side]
             pad = 100 * (1 - s["tokens"] / s["padded_tokens"])
             mfu = f"{100 * s['mfu']:.1f} %" if s.get("mfu") is not None else "–"
+            vs_best = f"{s['examples_per_s'] / best:.2f}×" if best else "–"
             lines.append(f"| {work['model']} | {work['steps']} × {work['batch_size']} | {SIDE_LABELS[side]} | "
                          f"{s['examples_per_s']:.2f} | {s['tokens_per_s']:.0f} | {pad:.0f} | {s['peak_mem_mib']:.0f} | "
-                         f"{s['model_tflops_per_s']:.3f} | {mfu} | {s['examples_per_s'] / base:.2f}× |")
-    lines += ["", (f"`speedup_vs_trainer={result['speedup_vs_trainer']:.2f}` (geometric mean over models of "
-              "xtl-as-profiled ÷ Trainer examples/s)."), ""]
+                         f"{s['model_tflops_per_s']:.3f} | {_percent(s.get('roofline_fraction'))} | {mfu} | "
+                         f"{s['examples_per_s'] / base:.2f}× | {vs_best} |")
+    lines += ["", *_peak_line(result), "",
+              (f"`speedup_vs_trainer={result['speedup_vs_trainer']:.2f}` (geometric mean over models of "
+               "xtl-as-profiled ÷ Trainer examples/s).")]
+    if "speedup_vs_best_trainer" in result:
+        lines += ["", (f"`speedup_vs_best_trainer={result['speedup_vs_best_trainer']:.2f}` (geometric mean over "
+                       "models of xtl-as-profiled ÷ best-configured Trainer examples/s).")]
+    return [*lines, ""]
+
+
+def eval_table(result: dict) -> list[str]:
+    """Both evaluation paths per model and task, then xtl's path by eval batch size."""
+    lines = [(f"**`{result['file']}`** — {_setup(result)}. Command: `{result['command']}`; "
+              f"{result['limit_per_language']} rows per language, max length {result['max_length']}, batch size "
+              f"{result['batch_size']} on both paths; median of {result['repeats']} interleaved repeats after a "
+              "warm-up batch, tokenisation included."), "",
+             ("| model | task | languages | path | examples/s | non-pad tokens/s | pad % | model GFLOP/s | roofline | "
+              "same predictions | vs plain |"),
+             "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for model in result["evaluations"]:
+        for task in model["tasks"]:
+            base = task["sides"]["plain"]["examples_per_s"]
+            for path in ("plain", "xtl"):
+                s = task["sides"][path]
+                lines.append(f"| {model['model']} | {task['task']} | {', '.join(task['languages'])} | "
+                             f"{PATH_LABELS[path]} | {s['examples_per_s']:.2f} | {s['tokens_per_s']:.0f} | "
+                             f"{s['pad_percent']:.0f} | {1000 * s['model_tflops_per_s']:.2f} | "
+                             f"{_percent(s['roofline_fraction'])} | {task['agreement_percent']:.2f} % | "
+                             f"{s['examples_per_s'] / base:.2f}× |")
+    lines.append("")
+    for model in result["evaluations"]:
+        sweep = model["batch_sweep"]
+        if sweep["sizes"]:
+            rates = "; ".join(f"{size}: {rate:.1f}" for size, rate in sweep["examples_per_s"].items())
+            lines += [(f"{model['model']}, xtl's evaluation by eval batch size (examples/s, both tasks): {rates}; "
+                       f"fastest here: **{sweep['best_batch_size']}**."), ""]
+    lines += [*_peak_line(result), "",
+              (f"`eval_speedup_vs_plain={result['eval_speedup_vs_plain']:.2f}` (geometric mean over models and tasks "
+               "of xtl ÷ plain-loop examples/s)."), ""]
+    return lines
+
+
+def run_profile_table(result: dict) -> list[str]:
+    """Seconds and share per phase of one whole run."""
+    overrides = ", ".join(f"{k} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                          for k, v in result["overrides"].items()) or "none"
+    train = result["train_report"]
+    lines = [(f"**`{result['file']}`** — `{result['run']}` of the {result['profile']} profile, model "
+              f"{result['config']['model']}, {len(result['languages'])} evaluation languages (overrides: {overrides}); "
+              f"{_setup(result)}. Command: `{result['command']}`."), "",
+             "| phase | seconds | share | timed calls |", "|---|---:|---:|---:|"]
+    for name, phase in result["phases"].items():
+        lines.append(f"| {name} | {phase['seconds']:.1f} | {100 * phase['share']:.1f} % | {phase['calls']} |")
+    lines += [f"| **total** | **{result['total_s']:.1f}** | 100 % | |", "",
+              (f"Training itself: {train['steps']} optimiser steps, {train['examples_per_s']:.2f} examples/s "
+               "(English dev scoring excluded)."), ""]
     return lines
 
 
@@ -85,20 +158,27 @@ def ablation_table(result: dict) -> list[str]:
     return [*lines, ""]
 
 
-def tables(bench: list[dict], ablation: list[dict]) -> list[str]:
+def tables(found: dict[str, list[dict]]) -> list[str]:
     lines = ["<!-- generated by benchmarks/plot.py from benchmarks/results/*.json; do not edit -->", ""]
-    for result in bench:
+    for result in found["bench"]:
         lines += bench_table(result)
-    if ablation:
+    if found["ablation"]:
         lines += ["**One change at a time** (xtl's loop only):", ""]
-        for result in ablation:
+        for result in found["ablation"]:
             lines += ablation_table(result)
+    lines += ["**Evaluation** (zero-shot prediction, xtl's path against the plain transformers loop):", ""]
+    for result in found["eval"] or [None]:
+        lines += eval_table(result) if result else ["*Not measured yet* (`python -m benchmarks.eval_bench`).", ""]
+    lines += ["**Where the time of a whole run goes** (one laptop-profile run, timed by phase):", ""]
+    for result in found["run-profile"] or [None]:
+        lines += (run_profile_table(result) if result
+                  else ["*Not measured yet* (`python -m benchmarks.run_profile`).", ""])
     return lines
 
 
-def write_tables(bench: list[dict], ablation: list[dict], path: Path = TABLE, readme: Path = README) -> None:
+def write_tables(found: dict[str, list[dict]], path: Path = TABLE, readme: Path = README) -> None:
     """The book's include file, and the same tables between the markers of benchmarks/README.md."""
-    text = "\n".join(tables(bench, ablation))
+    text = "\n".join(tables(found))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     if readme.is_file() and START in readme.read_text():
@@ -136,7 +216,8 @@ def plot(bench: list[dict], path: Path = FIGURE) -> None:
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xlabel("model (device)")
     ax.set_ylabel("training examples/s ÷ Trainer's")
-    ax.set_title("Same work, two training loops (bars: median; dots: repeats)")
+    ax.set_title("Same work: the Trainer, default and best-configured, and xtl's loop (bars: median; dots: repeats)",
+                 fontsize=10)
     ax.legend(title=None, fontsize=9, loc="upper left")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,12 +226,12 @@ def plot(bench: list[dict], path: Path = FIGURE) -> None:
 
 
 def main() -> int:
-    bench, ablation = load()
-    if not bench:
+    found = load()
+    if not found["bench"]:
         print(f"no results in {RESULTS}; run `make bench` first", file=sys.stderr)
         return 2
-    plot(bench)
-    write_tables(bench, ablation)
+    plot(found["bench"])
+    write_tables(found)
     print(f"wrote {FIGURE.relative_to(ROOT)} and {TABLE.relative_to(ROOT)}")
     return 0
 

@@ -1,8 +1,12 @@
-"""The bench's two sides on one workload: xtl's loop (`run_xtl`) and `transformers.Trainer` (`run_trainer`).
+"""The bench's sides on one workload: xtl's loop (`run_xtl`) and `transformers.Trainer` (`run_trainer`).
 
 - trainer: `transformers.Trainer` with default `TrainingArguments` except batch size, learning rate,
   max_steps, seed, bf16 (on a GPU, as xtl) and no checkpoint or progress bar; random batches padded
   to their longest item by `DataCollatorWithPadding`; every parameter trained.
+- trainer-best: the same Trainer as a careful user would set it up for this work: length-grouped
+  batches (`train_sampling_strategy="group_by_length"`, what transformers 5 calls the former
+  `group_by_length=True`) and, on CPU, the word embeddings frozen before the Trainer builds its
+  optimiser, so it trains exactly the parameters xtl's profiled side trains. The fair peer.
 - xtl: `xtl.train.train` as the profiles run it on this device: length-grouped batches with dynamic
   padding; on CPU the word embeddings frozen (the laptop profile), on a GPU bf16 autocast.
 - xtl-all-params (CPU): the same loop training every parameter, i.e. exactly the Trainer's maths.
@@ -45,6 +49,7 @@ class Run:
     tokens_per_s: float = 0.0
     model_tflops_per_s: float = 0.0
     mfu: float | None = None
+    roofline_fraction: float | None = None  # model FLOP/s / the matmul peak measured on this machine
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -84,7 +89,8 @@ def run_xtl(work: Workload, side: str, repeat: int, config: TrainConfig) -> Run:
     loss = _final_loss(model, work)
     return Run(side, repeat, report.examples, report.tokens, xtl_padded_tokens(work), wall, memory.peak_mib, loss,
                extra={"config": {k: v for k, v in vars(config).items() if k in ("freeze_word_embeddings",
-                                                                                  "mixed_precision", "compile")}})
+                                                                                  "mixed_precision", "compile")},
+                      "trained_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad)})
 
 
 class _CountingCollator:
@@ -118,17 +124,23 @@ class _ForTrainer(nn.Module):
         return {"loss": loss, "logits": logits}
 
 
-def trainer_arguments(work: Workload, precision: str, output_dir: str) -> Any:
+def trainer_arguments(work: Workload, precision: str, output_dir: str, group_by_length: bool = False) -> Any:
+    """Default TrainingArguments but for the work's sizes; `group_by_length`: the length-grouped sampler."""
     return TrainingArguments(output_dir=output_dir, per_device_train_batch_size=work.batch_size,
                              learning_rate=work.learning_rate, max_steps=work.steps, seed=work.seed,
                              bf16=precision == "bf16", use_cpu=not torch.cuda.is_available(),  # bf16 on CPU needs it
-                             save_strategy="no", disable_tqdm=True, report_to=[])
+                             save_strategy="no", disable_tqdm=True, report_to=[],
+                             train_sampling_strategy="group_by_length" if group_by_length else "random")
 
 
-def run_trainer(work: Workload, repeat: int, precision: str) -> Run:
+def run_trainer(work: Workload, repeat: int, precision: str, side: str = "trainer", group_by_length: bool = False,
+                freeze_word_embeddings: bool = False) -> Run:
+    """The Trainer on the work; `group_by_length` and `freeze_word_embeddings` make it the trainer-best side."""
     items = [{"input_ids": item["input_ids"], "labels": item["labels"]} for item in work.features.items]
     collator = _CountingCollator(work.tokenizer)
     model = work.fresh_model()
+    if freeze_word_embeddings:  # before the Trainer exists: it builds its optimiser from requires_grad
+        model.encoder.get_input_embeddings().weight.requires_grad_(False)
     _fresh_accelerate_state()
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
@@ -136,7 +148,8 @@ def run_trainer(work: Workload, repeat: int, precision: str) -> Run:
         with warnings.catch_warnings(), tempfile.TemporaryDirectory() as output_dir, \
                 contextlib.redirect_stdout(io.StringIO()):  # the Trainer prints its own summary dict
             warnings.filterwarnings("ignore", message=".*pin_memory.*")  # the Trainer's default, moot on CPU
-            trainer = Trainer(model=_ForTrainer(model), args=trainer_arguments(work, precision, output_dir),
+            trainer = Trainer(model=_ForTrainer(model),
+                              args=trainer_arguments(work, precision, output_dir, group_by_length),
                               train_dataset=items, data_collator=collator)
             _sync()
             with PeakMemory(current_device()) as memory:
@@ -147,8 +160,11 @@ def run_trainer(work: Workload, repeat: int, precision: str) -> Run:
     finally:
         hf_logging.set_verbosity(verbosity)
     loss = _final_loss(model, work)
-    return Run("trainer", repeat, collator.examples, collator.tokens, collator.padded, wall, memory.peak_mib, loss,
-               extra={"optim": str(trainer.args.optim.value), "bf16": trainer.args.bf16})
+    trained = {id(p): p.numel() for group in trainer.optimizer.param_groups for p in group["params"]}
+    return Run(side, repeat, collator.examples, collator.tokens, collator.padded, wall, memory.peak_mib, loss,
+               extra={"optim": str(trainer.args.optim.value), "bf16": trainer.args.bf16,
+                      "train_sampling_strategy": trainer.args.train_sampling_strategy,
+                      "trained_parameters": sum(trained.values())})
 
 
 def _final_loss(model: MultiHeadModel, work: Workload) -> float:
@@ -170,6 +186,8 @@ def sides_for(device: torch.device) -> dict[str, Callable[[Workload, int, str], 
     frozen = device.type == "cpu"  # the laptop profile freezes the word embeddings on CPU
     return {
         "trainer": lambda w, r, p: run_trainer(w, r, p),
+        "trainer-best": lambda w, r, p: run_trainer(w, r, p, "trainer-best", group_by_length=True,
+                                                    freeze_word_embeddings=frozen),
         "xtl": lambda w, r, p: run_xtl(w, "xtl", r, xtl_config(w, p, frozen)),
         "xtl-all-params": lambda w, r, p: run_xtl(w, "xtl-all-params", r, xtl_config(w, p, False)),
         "xtl-bf16": lambda w, r, p: run_xtl(w, "xtl-bf16", r, xtl_config(w, "bf16", frozen)),
@@ -178,8 +196,9 @@ def sides_for(device: torch.device) -> dict[str, Callable[[Workload, int, str], 
 
 
 def default_sides(device: torch.device) -> list[str]:
-    """CPU: the Trainer, xtl as the laptop profile runs it, and xtl on the Trainer's exact maths.
+    """CPU: both Trainers, xtl as the laptop profile runs it, and xtl on the default Trainer's exact maths.
 
     GPU: xtl is already on the Trainer's maths (bf16 both, nothing frozen); add torch.compile.
     """
-    return ["trainer", "xtl", "xtl-all-params"] if device.type == "cpu" else ["trainer", "xtl", "xtl-compile"]
+    extra = "xtl-all-params" if device.type == "cpu" else "xtl-compile"
+    return ["trainer", "trainer-best", "xtl", extra]

@@ -1,9 +1,11 @@
 """The bench's work: one model and its tokenised MNLI pairs, the model-FLOPs count, peak memory.
 
 Model FLOPs count useful work only (non-pad tokens): per sequence of t tokens,
-6 N t + 12 L d t^2, with N the parameters outside embedding tables (matrix work per token, forward
-and backward), L layers and d the hidden size (QK^T and AV, forward and backward). MFU divides the
-achieved FLOP/s by the device's dense bf16 peak (`PEAK_BF16_FLOPS`).
+6 N t + 12 L d t^2 for training, with N the parameters outside embedding tables (matrix work per
+token, forward and backward), L layers and d the hidden size (QK^T and AV, forward and backward);
+2 N t + 4 L d t^2 for a forward pass alone (evaluation). MFU divides the achieved FLOP/s by the
+device's dense bf16 peak (`PEAK_BF16_FLOPS`); `benchmarks.roofline` divides it by the matmul peak
+measured on the machine itself.
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ def training_flops(lengths: list[int], params: int, layers: int, hidden: int) ->
     their weighted sum (4 L d t^2 forward, twice that backward).
     """
     return sum(6 * params * t + 12 * layers * hidden * t * t for t in lengths)
+
+
+def forward_flops(lengths: list[int], params: int, layers: int, hidden: int) -> int:
+    """Model FLOPs of one forward pass (evaluation): a third of `training_flops`.
+
+    2 N t for the weights plus 4 L d t^2 for attention scores (QK^T) and their weighted sum (AV).
+    """
+    return sum(2 * params * t + 4 * layers * hidden * t * t for t in lengths)
 
 
 def peak_bf16_flops(device_name: str) -> float | None:

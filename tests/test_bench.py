@@ -1,13 +1,15 @@
-"""The bench: output format, both sides on the same work, and the FLOPs counter by hand."""
+"""The bench: output format, every side on the same work, the best-configured Trainer, the roofline, FLOPs by hand."""
 
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
+import torch
 from transformers import BertConfig, BertModel
 
-from benchmarks import bench, sides, workload
+from benchmarks import bench, roofline, sides, workload
 from xtl.features import Features, encode
 from xtl.models import TINY_CONFIG
 from xtl.train import LengthGroupedBatches
@@ -26,29 +28,71 @@ def _workload(tiny) -> workload.Workload:
     return workload.Workload("tiny-random", tokenizer, make(0), features, STEPS, BATCH, 32, learning_rate=1e-3)
 
 
-def test_bench_prints_the_speedup_last_and_both_sides_do_the_same_work(tiny, tmp_path, monkeypatch, capsys):
+def test_bench_prints_both_speedups_last_and_every_side_does_the_same_work(tiny, tmp_path, monkeypatch, capsys):
     work = _workload(tiny)
     monkeypatch.setattr(bench, "build_workload", lambda *args, **kwargs: work)
     out = tmp_path / "bench.json"
-    # bf16 on both sides: the GPU configuration (Trainer bf16=True, accelerate autocast), here on CPU
+    # bf16 on every side: the GPU configuration (Trainer bf16=True, accelerate autocast), here on CPU
     result = bench.main(["tiny-random"], steps=STEPS, repeats=1, out=out, only=["xtl"], warmup_steps=0,
-                        precision="bf16")
+                        precision="bf16", peak_n=128)
 
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last.startswith("speedup_vs_trainer=") and float(last.split("=")[1]) > 0
-    assert json.loads(out.read_text())["speedup_vs_trainer"] == pytest.approx(result["speedup_vs_trainer"])
+    *_, before_last, last = capsys.readouterr().out.strip().splitlines()
+    assert before_last.startswith("speedup_vs_trainer=") and float(before_last.split("=")[1]) > 0
+    assert last.startswith("speedup_vs_best_trainer=") and float(last.split("=")[1]) > 0
+    written = json.loads(out.read_text())
+    assert written["speedup_vs_trainer"] == pytest.approx(result["speedup_vs_trainer"])
+    assert written["speedup_vs_best_trainer"] == pytest.approx(result["speedup_vs_best_trainer"])
 
     assert result["workloads"][0]["precision"] == "bf16"
     assert {run["extra"].get("bf16", run["extra"].get("config", {}).get("mixed_precision"))
             for run in result["workloads"][0]["runs"]} == {True, "bf16"}
     summary = result["workloads"][0]["summary"]
-    assert set(summary) == {"trainer", "xtl"}
+    assert set(summary) == {"trainer", "trainer-best", "xtl"}
+    assert summary["xtl"]["examples_per_s"] / summary["trainer-best"]["examples_per_s"] == pytest.approx(
+        result["speedup_vs_best_trainer"])
     tokens = sum(work.features.lengths)
+    peak = written["matmul_peak_flops"]
+    assert peak > 0 and written["matmul_peak"]["method"].startswith("torch.mm of two 128x128 float32")
     for side in summary.values():  # one epoch each: every example once, so the same non-pad tokens
         assert side["examples"] == STEPS * BATCH and side["tokens"] == tokens
-        assert side["padded_tokens"] >= tokens and side["examples_per_s"] > 0
+        assert side["padded_tokens"] >= tokens and side["examples_per_s"] > 0  # the counting collator saw them
+        assert side["roofline_fraction"] == pytest.approx(side["model_tflops_per_s"] * 1e12 / peak)
+    # on CPU the best-configured Trainer trains exactly what xtl as profiled trains: all but the word embeddings
+    words = work.encoder.get_input_embeddings().weight.numel()
+    assert summary["trainer-best"]["trained_parameters"] == summary["xtl"]["trained_parameters"]
+    assert summary["trainer"]["trained_parameters"] == summary["trainer-best"]["trained_parameters"] + words
     for run in result["workloads"][0]["runs"]:
         assert run["final_loss"] == pytest.approx(run["final_loss"]) and run["final_loss"] > 0  # finite
+
+
+def test_best_trainer_groups_by_length_and_leaves_the_frozen_embeddings_alone(tiny):
+    work = _workload(tiny)
+    made = []
+
+    def fresh_model():  # keep the model the side trains, to look at it afterwards
+        made.append(workload.Workload.fresh_model(work))
+        return made[-1]
+
+    work.fresh_model = fresh_model
+    run = sides.sides_for(torch.device("cpu"))["trainer-best"](work, 0, "no")
+
+    model, pristine = made[0], work.shared_model()
+    assert run.side == "trainer-best" and run.extra["train_sampling_strategy"] == "group_by_length"
+    assert torch.equal(model.encoder.get_input_embeddings().weight, pristine.encoder.get_input_embeddings().weight)
+    moved = [name for name, p in model.named_parameters() if not torch.equal(p, dict(pristine.named_parameters())[name])]
+    assert moved and "encoder.embeddings.word_embeddings.weight" not in moved
+    trainable = sum(p.numel() for p in model.parameters()) - model.encoder.get_input_embeddings().weight.numel()
+    assert run.extra["trained_parameters"] == trainable
+    assert run.examples == STEPS * BATCH and run.tokens == sum(work.features.lengths) <= run.padded_tokens
+
+
+def test_matmul_peak_is_a_positive_rate_and_the_fraction_divides_by_it():
+    peak = roofline.measure_matmul_peak(torch.device("cpu"), n=128, warmup=1, repeats=3)
+    assert peak["flops"] > 0 and math.isfinite(peak["flops"])
+    assert peak["flops"] == pytest.approx(2 * 128**3 / peak["median_s"]) and len(peak["seconds"]) == 3
+    assert peak["dtype"] == "float32" and peak["torch_threads"] == torch.get_num_threads()
+    assert roofline.roofline_fraction(2e9, 8e9) == 0.25  # 2 GFLOP/s of model work on an 8 GFLOP/s machine
+    assert roofline.roofline_fraction(2e9, None) is None
 
 
 def test_xtl_padded_tokens_replays_its_sampler():
@@ -68,6 +112,8 @@ def test_flops_by_hand_for_the_tiny_config():
     # 6 N t + 12 L d t^2 over sequences of 10 and 20 tokens, N = 17152, L = 2, d = 32
     assert workload.training_flops([10, 20], 17152, 2, 32) == 6 * 17152 * 30 + 12 * 2 * 32 * (100 + 400)
     assert workload.training_flops([10, 20], 17152, 2, 32) == 3471360
+    # forward only: 2 N t + 4 L d t^2, a third of training
+    assert workload.forward_flops([10, 20], 17152, 2, 32) == 2 * 17152 * 30 + 4 * 2 * 32 * (100 + 400) == 1157120
 
 
 def test_peak_table_knows_the_hopper_cards():
@@ -81,7 +127,12 @@ def test_table_and_geometric_mean():
     assert bench.geometric_mean([2.0, 8.0]) == pytest.approx(4.0)
     side = {"examples_per_s": 2.0, "tokens_per_s": 50.0, "tokens": 80, "padded_tokens": 100, "peak_mem_mib": 1.0,
             "model_tflops_per_s": 0.001, "mfu": None}
-    result = {"workloads": [{"model": "m", "summary": {"trainer": side, "xtl": {**side, "examples_per_s": 3.0}}}],
-              "speedup_vs_trainer": 1.5}
+    summary = {"trainer": side, "trainer-best": {**side, "examples_per_s": 2.5, "roofline_fraction": 0.125},
+               "xtl": {**side, "examples_per_s": 3.0}}
+    result = {"workloads": [{"model": "m", "summary": summary}], "speedup_vs_trainer": 1.5,
+              "speedup_vs_best_trainer": 1.2, "matmul_peak_flops": 8e9}
     lines = bench.table(result)
-    assert lines[-1] == "speedup_vs_trainer=1.50" and "1.50x" in lines[-2] and "20.0" in lines[-2]
+    assert lines[-2:] == ["speedup_vs_trainer=1.50", "speedup_vs_best_trainer=1.20"]
+    xtl_line, best_line = lines[3], lines[2]
+    assert xtl_line.split()[:2] == ["m", "xtl"] and "1.50x" in xtl_line and "1.20x" in xtl_line and "20.0" in xtl_line
+    assert "12.5%" in best_line and "0.008 TFLOP/s" in lines[4]

@@ -95,3 +95,26 @@ def test_bad_parameters_fail_in_one_line(config, message):
         experiment.resolve_target(config)
         experiment.intermediate(config)
     assert "\n" not in str(error.value)
+
+
+def test_xquad_and_mlqa_share_one_squad_trained_model(results, tmp_path, monkeypatch):
+    """The second SQuAD-trained target loads the first one's model: same numbers as training it afresh."""
+    def run(task):
+        config = _target({"tasks": []}, {"task": task, "languages": ["en", "de"]})
+        return json.loads((experiment.target(config, profile="smoke", progress=False) / "metrics.json").read_text())
+
+    xquad, mlqa = run("xquad"), run("mlqa")
+    assert xquad["train"]["trained_here"] and xquad["train"]["shared_with"] is None
+    assert not mlqa["train"]["trained_here"] and mlqa["train"]["shared_with"] == "xquad"
+    assert mlqa["train"]["dev_history"] == xquad["train"]["dev_history"]
+
+    monkeypatch.setenv("XTL_RESULTS", str(tmp_path / "alone"))           # MLQA with nothing cached:
+    monkeypatch.setenv("XTL_CHECKPOINTS", str(tmp_path / "alone-cache"))  # it trains, and gets the same scores
+    alone = run("mlqa")
+    assert alone["train"]["trained_here"] and alone["per_language"] == mlqa["per_language"]
+    assert alone["train"]["dev_history"] == xquad["train"]["dev_history"]
+
+    pawsx = _target({"tasks": []}, {"task": "pawsx", "languages": ["de"]})   # a target nobody shares: no cache
+    metrics = json.loads((experiment.target(pawsx, profile="smoke", progress=False) / "metrics.json").read_text())
+    assert "trained_here" not in metrics["train"]
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "alone-cache").iterdir()) == ["phase3"]

@@ -372,3 +372,14 @@ def test_estimate_sizes_come_from_the_kit_manifest_when_a_limit_is_null():
     assert estimate.eval_size("xcopa", "qu", 10_000) == 500
     assert estimate.train_size("mnli", None) == 8999 and estimate.train_size("mnli", 50) == 50
     assert estimate.train_size("xnli-translated", None) == estimate.UNKNOWN_SIZE
+
+
+def test_a_shared_phase_3_training_is_charged_once(isolated):
+    """XQuAD and MLQA share one SQuAD-trained model: the estimate charges its training to the first run only."""
+    planned = {run.label: run for run in profiles.expand("reference-first", only=["xquad", "mlqa", "tydiqa"])}
+    xquad, mlqa = planned["target/baseline-xquad-s0"], planned["target/baseline-mlqa-s0"]
+    assert xquad.phase3 == mlqa.phase3 != "" and planned["target/baseline-tydiqa-s0"].phase3 == ""
+    assert xquad.phase3 != planned["target/baseline-xquad-s1"].phase3  # the seed trains another model
+    training = estimate.train_seconds(["xquad"], xquad.config["target"])
+    alone = estimate.run_seconds("target", mlqa.config, None, mlqa.phase3)
+    assert mlqa.estimate_s == pytest.approx(alone - training)

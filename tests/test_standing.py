@@ -21,3 +21,15 @@ def test_standing_places_our_baseline_beside_published_rows():
     assert table.loc["xnli", "ours"] == 52.0 and table.loc["xnli", "ours: seeds"] == 2
     assert table.loc["udpos", "ours"] == 60.0 and math.isnan(table.loc["udpos", "mBERT"])
     assert table.loc["tatoeba", "ours: seeds"] == 0 and math.isnan(table.loc["tatoeba", "ours"])
+
+
+def test_standings_put_each_profile_in_its_own_column():
+    laptop = pd.DataFrame([{"intermediate": "baseline", "target": "xnli", "seed": 0, "xtreme_avg": 40.0}])
+    reference = pd.DataFrame([
+        {"intermediate": "baseline", "target": "panx", "seed": s, "xtreme_avg": v} for s, v in [(0, 30.0), (1, 34.0)]
+    ])
+    table = standing.standings({"laptop": laptop, "reference-first": reference}).set_index("target")
+    assert table.loc["xnli", "ours (laptop)"] == 40.0 and math.isnan(table.loc["xnli", "ours (reference-first)"])
+    assert table.loc["panx", "ours (reference-first)"] == 32.0 and table.loc["panx", "ours (reference-first): seeds"] == 2
+    assert table.loc["panx", "ours (laptop): seeds"] == 0 and table.loc["xnli", "mBERT"] == 65.4
+    assert list(table.columns).count("mBERT") == 1

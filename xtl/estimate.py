@@ -25,20 +25,22 @@ _MODEL_COST = {"tiny-random": 0.01, "me5-small": 1.0, "random-me5-small": 1.0, "
                "xlm-roberta-large": 12.0}
 
 
-def run_seconds(kind: str, config: dict[str, Any], phase2: str | None) -> float:
+def run_seconds(kind: str, config: dict[str, Any], phase2: str | None, phase3: str | None = "") -> float:
     """Seconds of one run (kind intermediate, target or retrieval) with its resolved config.
 
     `phase2` is the run's phase-2 key when its phase 2 is charged to this run, None when an earlier
-    run of the grid already paid for it; a phase 2 whose encoder is cached costs nothing.
+    run of the grid already paid for it; a phase 2 whose encoder is cached costs nothing. `phase3`
+    likewise for a phase-3 training that targets share ("" when the target trains its own).
     """
     inter = config["intermediate"]
     seconds = 0.0
-    if inter["tasks"] and phase2 is not None and not _phase2_cached(phase2):
+    if inter["tasks"] and phase2 is not None and not _cached(phase2):
         mlm_batches_per_task_batch = inter["mlm_share"] / (1 - inter["mlm_share"]) if inter["mlm_share"] < 1 else 0.0
         seconds += train_seconds(inter["tasks"], inter) * (1 + mlm_batches_per_task_batch * MLM_BATCH_COST)
     if kind == "target":
         cfg = config["target"]
-        seconds += train_seconds([cfg["task"]], cfg)
+        if phase3 == "" or (phase3 is not None and not _cached(phase3)):
+            seconds += train_seconds([cfg["task"]], cfg)
         items = sum(eval_size(cfg["task"], lang, cfg["eval_limit"])
                     for lang in cfg["languages"] or _eval_languages(cfg["task"]))
         seconds += examples_cost(cfg["task"], items, cfg["max_length"]) / EVAL_PER_S
@@ -110,14 +112,15 @@ def eval_size(task_name: str, lang: str, limit: int | None) -> int:
     return rows if limit is None else min(limit, rows)
 
 
-def _phase2_cached(key: str) -> bool:
+def _cached(key: str) -> bool:
+    """A phase-2 encoder or shared phase-3 model this core code made is in the checkpoint cache."""
     from xtl import experiment  # lazy: torch; the report layer imports this module for format_duration
 
     return experiment.checkpoint_is_current(checkpoint_root() / key)
 
 
 def _eval_languages(task: str) -> list[str]:
-    from xtl import data  # lazy: datasets (see `_phase2_cached`)
+    from xtl import data  # lazy: datasets (see `_cached`)
 
     return data.eval_languages(task)
 

@@ -393,22 +393,16 @@ def target(config: dict[str, Any], profile: str = "adhoc", experiment: str = "ta
     data.check_kit(tasks_read(resolved))
     start = time.perf_counter()
     tokenizer, encoder, phase2 = load_encoder(resolved, progress, profile)
-    seed = resolved["seed"]
     head = task.name
-    model = MultiHeadModel(encoder, {head: _head_spec(task, cfg["train"])}, seed=seed).to(_device())
-    train_rows = _rows(task.train_task or task.name, task.train_lang, task.train_split, cfg["train_limit"], seed)
-    dev_rows = _rows(task.dev_task or task.name, "en", task.dev_split, cfg["dev_limit"], seed)
-    train_feats = _features(task, train_rows, tokenizer, cfg["max_length"], train_mode=True)
-    scorer = _dev_scorer(head, task, dev_rows, tokenizer, cfg["max_length"])
-    report = train(model, [TrainTask(head, train_feats, scorer)], TrainConfig(seed=seed, **cfg["train"]),
-                   tokenizer, progress=progress)
+    model = MultiHeadModel(encoder, {head: _head_spec(task, cfg["train"])}, seed=resolved["seed"]).to(_device())
+    report = _train_target(model, head, task, resolved, tokenizer, progress)
 
     run = runs.RunFolder(folder)
     per_language, split_per_language = {}, {}
     languages = cfg["languages"] or data.eval_languages(task.name)
     for lang in languages:
         split = task.eval_split[lang]
-        rows = _rows(task.name, lang, split, cfg["eval_limit"], seed)
+        rows = _rows(task.name, lang, split, cfg["eval_limit"], resolved["seed"])
         metrics, predictions = evaluate_rows(model, head, task, lang, rows, tokenizer, cfg["max_length"],
                                              cfg["eval_batch_size"])
         per_language[lang], split_per_language[lang] = metrics, split
@@ -421,10 +415,64 @@ def target(config: dict[str, Any], profile: str = "adhoc", experiment: str = "ta
     run.write_json("metrics.json", {
         "task": task.name, "metric": scoring.main_metric(task), "split_per_language": split_per_language,
         "per_language": per_language, "average": scoring.average(_benchmark_languages(task, per_language)),
-        "average_all_languages": scoring.average(per_language), "english_dev": report.best_dev, "train": report.to_dict(), "intermediate": phase2,
+        "average_all_languages": scoring.average(per_language), "english_dev": report["best_dev"], "train": report,
+        "intermediate": phase2,
         "eval_rows_per_language": cfg["eval_limit"], "wall_s": wall,
     })
     return run.commit()
+
+
+def _train_target(model: MultiHeadModel, head: str, task: tasks.Task, resolved: dict[str, Any], tokenizer,
+                  progress: bool) -> dict[str, Any]:
+    """Phase-3 training on the target's English data; its report as a dict.
+
+    Targets that share their English training and dev data (XQuAD and MLQA both train on SQuAD, as in
+    XTREME) share one trained model: the first run trains it and caches it beside the phase-2
+    encoders, the others load it. The dev set is scored with the dev task's own metric, so the
+    checkpoint kept does not depend on which target asked.
+    """
+    cfg, seed = resolved["target"], resolved["seed"]
+    dev_task = tasks.get(task.dev_task or task.name)
+    key = _shared_training_key(task, resolved)
+    folder = checkpoint_root() / ("phase3-" + runs.config_hash(key)[:16]) if key is not None else None
+    if folder is not None and checkpoint_is_current(folder):
+        model.encoder.load_state_dict(load_file(str(folder / "encoder.safetensors")))
+        model.heads[head].load_state_dict(load_file(str(folder / "head.safetensors")))
+        summary = json.loads((folder / "summary.json").read_text())
+        return {**summary["report"], "shared_with": summary["trained_for"], "trained_here": False}
+    train_rows = _rows(task.train_task or task.name, task.train_lang, task.train_split, cfg["train_limit"], seed)
+    dev_rows = _rows(dev_task.name, "en", task.dev_split, cfg["dev_limit"], seed)
+    train_feats = _features(task, train_rows, tokenizer, cfg["max_length"], train_mode=True)
+    scorer = _dev_scorer(head, dev_task, dev_rows, tokenizer, cfg["max_length"])
+    report = train(model, [TrainTask(head, train_feats, scorer)], TrainConfig(seed=seed, **cfg["train"]),
+                   tokenizer, progress=progress).to_dict()
+    if folder is not None:
+        tmp = folder.with_name(folder.name + ".partial")
+        tmp.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous().cpu() for k, v in model.encoder.state_dict().items()}, str(tmp / "encoder.safetensors"))
+        save_file({k: v.contiguous().cpu() for k, v in model.heads[head].state_dict().items()}, str(tmp / "head.safetensors"))
+        runs.write_json(tmp / "summary.json", {"config": key, "report": report, "trained_for": task.name,
+                                               "core_fingerprint": runs.core_fingerprint()})
+        if folder.exists():
+            shutil.rmtree(folder)
+        tmp.rename(folder)
+    return {**report, "shared_with": None, "trained_here": True} if folder is not None else report
+
+
+def _shared_training_key(task: tasks.Task, resolved: dict[str, Any]) -> dict[str, Any] | None:
+    """What the phase-3 training of `task` depends on, when another target trains on the same data; else None."""
+    if sum(_training_data(other) == _training_data(task) for other in map(tasks.get, tasks.names("target"))) < 2:
+        return None
+    cfg = resolved["target"]
+    return {"model": resolved["model"], "seed": resolved["seed"], "intermediate": resolved["intermediate"],
+            "data": list(_training_data(task)), "train_limit": cfg["train_limit"], "dev_limit": cfg["dev_limit"],
+            "max_length": cfg["max_length"], "train": cfg["train"]}
+
+
+def _training_data(task: tasks.Task) -> tuple:
+    """The English data and format phase 3 trains and selects on: equal for XQuAD and MLQA (SQuAD)."""
+    return (task.train_task or task.name, task.train_lang, task.train_split, task.dev_task or task.name,
+            task.dev_split, task.format)
 
 
 # ----------------------------------------------------------------------------------- retrieval

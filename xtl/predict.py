@@ -18,7 +18,7 @@ from xtl.heads import MultiHeadModel
 MISSING_TAG = "O"  # the tag of a word that got no prediction (cut off by truncation)
 
 
-@torch.no_grad()
+@torch.inference_mode()  # no autograd bookkeeping at all (no_grad still tracks versions)
 def logits(model: MultiHeadModel, head: str, features: Features, pad_id: int,
            batch_size: int = 64) -> list[np.ndarray]:
     """Per-item logits (unpadded), computed in length-sorted batches and returned in item order."""

@@ -73,6 +73,7 @@ class Run:
     results: Path  # the result folder the notebook's xtl call writes
     estimate_s: float = 0.0
     phase2: str = ""  # hash of the phase-2 key (runs sharing it share one cached encoder)
+    phase3: str = ""  # hash of a shared phase-3 training (XQuAD and MLQA share one SQuAD-trained model), else ""
     cells: dict[str, str] = field(default_factory=dict)  # axis -> setting/task name
 
     @property
@@ -210,6 +211,16 @@ def results_folder(kind: str, resolved: dict[str, Any], profile: str, experiment
     return results_root() / profile / experiment_name / runs.run_id(experiment._slug(resolved, task), resolved)
 
 
+def phase3_key(kind: str, resolved: dict[str, Any]) -> str:
+    """The shared phase-3 training's hash (empty when the target trains a model of its own)."""
+    from xtl import experiment, tasks  # lazy: torch (see `resolve`)
+
+    if kind != "target":
+        return ""
+    key = experiment._shared_training_key(tasks.get(resolved["target"]["task"]), resolved)
+    return "phase3-" + runs.config_hash(key)[:16] if key is not None else ""
+
+
 def phase2_key(resolved: dict[str, Any]) -> str:
     key = {"model": resolved["model"], "seed": resolved["seed"], "intermediate": resolved["intermediate"]}
     return runs.config_hash(key)[:16]
@@ -266,7 +277,8 @@ def _plan(profile, exp_name, name, kind, template, declared, spec, settings, cel
     parameters.update({"profile": profile, "experiment": exp_name, "force": False})
     parameters = {k: v for k, v in parameters.items() if k in declared}
     return Run(profile, exp_name, name, kind, template, resolved, parameters,
-               results_folder(kind, resolved, profile, exp_name), phase2=phase2_key(resolved), cells=dict(cell))
+               results_folder(kind, resolved, profile, exp_name), phase2=phase2_key(resolved),
+               phase3=phase3_key(kind, resolved), cells=dict(cell))
 
 
 def _check_declared(parameters: dict[str, Any], declared: dict[str, str], template: Path, where: str,
@@ -296,8 +308,11 @@ def _select(planned: list[Run], only: list[str], profile: str) -> list[Run]:
 
 
 def _estimate(planned: list[Run]) -> None:
-    """Seconds per run; a phase-2 setting is charged to the first run that needs it (and is not cached)."""
+    """Seconds per run; a phase-2 setting, or a shared phase-3 training, is charged to the first run that
+    needs it (and is not cached)."""
     charged: set[str] = set()
     for run in planned:
-        run.estimate_s = estimate.run_seconds(run.kind, run.config, None if run.phase2 in charged else run.phase2)
-        charged.add(run.phase2)
+        shared = None if run.phase3 and run.phase3 in charged else run.phase3
+        run.estimate_s = estimate.run_seconds(run.kind, run.config, None if run.phase2 in charged else run.phase2,
+                                              shared)
+        charged.update({run.phase2, run.phase3} - {""})

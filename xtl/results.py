@@ -39,6 +39,16 @@ def _read(folder: Path, name: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def phase3_training(folder: Path | str) -> str | None:
+    """A line for a run whose phase-3 model was trained by another target's run (XQuAD and MLQA share
+    one SQuAD-trained model); None when the run trained its own."""
+    train = _read(Path(folder), "metrics.json").get("train") or {}
+    if train.get("trained_here") is False:
+        return (f"Phase 3 was not trained here: this run evaluates the model trained for {train['shared_with']} "
+                "(the same English training and dev data, config and seed).")
+    return None
+
+
 def load_run(folder: Path | str) -> pd.DataFrame:
     """One row per language of one finished target or retrieval run (empty if it has no languages)."""
     folder = Path(folder)

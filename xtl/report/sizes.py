@@ -77,3 +77,31 @@ def sizes(profile: str = "pilot", root: Path | None = None) -> list[Size]:
         examples, plateau, rising = chosen_size(curve, chance)
         chosen.append(Size(task, examples, plateau, chance, rising, int(curve["examples"].max())))
     return chosen
+
+
+def cost(profile: str) -> pd.DataFrame:
+    """Every run of a profile: its estimate from scratch (no cached phase 2) and, once run, its measured time.
+
+    Columns label, kind, target, estimate_s, measured_s (NaN until the run is in the book's manifest).
+    The estimate ignores this machine's checkpoint cache, so the page gives the cost of a fresh clone.
+    """
+    import os
+    import tempfile
+
+    from xtl import book_index, profiles
+
+    saved = os.environ.get("XTL_CHECKPOINTS")
+    with tempfile.TemporaryDirectory() as empty:
+        os.environ["XTL_CHECKPOINTS"] = empty
+        try:
+            planned = profiles.expand(profile)
+        finally:
+            if saved is None:
+                os.environ.pop("XTL_CHECKPOINTS", None)
+            else:
+                os.environ["XTL_CHECKPOINTS"] = saved
+    manifest = book_index.read_manifest(profile)
+    rows = [{"label": run.label, "kind": run.kind, "target": run.cells.get("target") or run.cells.get("retrieval"),
+             "estimate_s": run.estimate_s,
+             "measured_s": manifest.get(run.label, {}).get("notebook_wall_s", float("nan"))} for run in planned]
+    return pd.DataFrame(rows, columns=["label", "kind", "target", "estimate_s", "measured_s"])

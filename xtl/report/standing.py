@@ -25,3 +25,21 @@ def standing(averages: pd.DataFrame, ours: str = "ours") -> pd.DataFrame:
         row[f"{ours}: seeds"] = int(base.loc[target, "count"]) if target in base.index else 0
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def standings(averages_by_profile: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """`standing` for several profiles side by side: the published columns once, then each profile's
+    baseline mean (`ours (<profile>)`) and its seed count."""
+    table = None
+    for profile, averages in averages_by_profile.items():
+        part = standing(averages, ours=f"ours ({profile})")
+        if table is None:
+            table = part
+        else:
+            ours = [c for c in part.columns if c.startswith(f"ours ({profile})")]
+            table = table.merge(part[["target", *ours]], on="target", how="outer", sort=False)
+    if table is None:
+        raise ValueError("standings needs at least one profile")
+    seeds = [c for c in table.columns if c.endswith(": seeds")]
+    table[seeds] = table[seeds].fillna(0).astype(int)
+    return table
