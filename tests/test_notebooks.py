@@ -14,7 +14,7 @@ import sys
 import nbformat
 import pytest
 
-from xtl import profiles, results, runner
+from xtl import notebook_parameters, profiles, results, runner
 from xtl.paths import repo_root
 
 NOTEBOOKS = sorted((repo_root() / "notebooks").glob("*.ipynb"))
@@ -57,6 +57,22 @@ def test_template_prints_repo_relative_paths_and_named_averages(path):
     if "load_run(folder)" in code:
         assert "xtl.results.named_averages(scores)" in code and "xtl.results.averages_line(scores)" in code
         assert 'glue("average"' not in code and '["value"].mean()' not in code
+
+
+@pytest.mark.parametrize("template", sorted(notebook_parameters.TEMPLATES))
+def test_parameters_cell_is_generated_from_the_config_defaults(template):
+    """One place for the defaults: the cell equals what xtl.experiment.DEFAULT_* generate."""
+    notebook = nbformat.read(repo_root() / "notebooks" / template, as_version=4)
+    cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    assert cell.source == notebook_parameters.parameter_cell(template), (
+        f"{template}'s parameters cell differs from the defaults; run 'python -m xtl.notebook_parameters'")
+    namespace: dict = {}
+    exec(cell.source, namespace)  # noqa: S102  (our own template)
+    config = notebook_parameters.config_from_parameters(namespace)
+    for section in notebook_parameters.TEMPLATES[template]:
+        values = {k: v for k, v in config[section].items() if f"{section}_{k}" not in
+                  notebook_parameters.TEMPLATE_VALUES.get(template, {})}
+        assert values == {k: v for k, v in notebook_parameters._section_defaults()[section].items() if k in values}
 
 
 @pytest.fixture(scope="module")

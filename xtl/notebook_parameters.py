@@ -61,3 +61,98 @@ def parameter_value(default: Any, name: str, value: Any) -> Any:
     except yaml.YAMLError:
         raise XtlError(f"parameter {name}={value!r} is not a YAML value; pass e.g. -y '{name}: [mnli]' "
                        "to papermill") from None
+
+
+# ----------------------------------------------------------------------------------- the templates' cells
+# A template's parameters cell is generated from the config defaults (`xtl.experiment.DEFAULT_*`), so a
+# notebook run without parameters is the run `xtl target` / `xtl run` would make with the same config:
+# `python -m xtl.notebook_parameters` rewrites the cells, tests/test_notebooks.py checks they match.
+
+TEMPLATES = {"intermediate.ipynb": ("intermediate",), "target.ipynb": ("intermediate", "target"),
+             "retrieval.ipynb": ("intermediate", "retrieval")}
+# Values a template sets apart from the defaults: phase 2 alone needs a task to train.
+TEMPLATE_VALUES = {"intermediate.ipynb": {"intermediate_tasks": ["mnli"]}}
+COMMENTS = {
+    "profile": "results go to results/<profile>/<experiment>/<run-id>/",
+    "force": "True: recompute even if the result folder is complete",
+    "model": "a name from `xtl models`",
+    "intermediate_tasks": "English intermediate task(s), e.g. [\"mnli\"]; [] is the baseline (no phase 2)",
+    "intermediate_train_limit": "training examples per task (None: all the kit has)",
+    "intermediate_dev_limit": "English dev examples per task (early stopping, dev curve)",
+    "intermediate_max_length": "tokens",
+    "intermediate_mlm_share": "share of draws that are multilingual MLM batches (C6 baseline)",
+    "intermediate_task_limits": "per-task training limits overriding intermediate_train_limit",
+    "intermediate_train": "xtl.train.TrainConfig fields; {} keeps xtl.experiment.DEFAULT_TRAIN",
+    "target_task": "a target task from `xtl tasks`",
+    "target_train_limit": "English training examples (None: all)",
+    "target_dev_limit": "English dev examples (model selection)",
+    "target_eval_limit": "evaluation examples per language (None: all)",
+    "target_max_length": "tokens",
+    "target_languages": "None: every language the kit has for the task",
+    "target_train": "xtl.train.TrainConfig fields; {} keeps xtl.experiment.DEFAULT_TRAIN",
+    "target_eval_batch_size": "examples per evaluation batch",
+    "retrieval_task": "tatoeba or bucc2018",
+    "retrieval_languages": "None: every language the kit has",
+    "retrieval_limit": "sentences per language (Tatoeba pairs; BUCC candidate pool)",
+    "retrieval_layer": "hidden layer to mean-pool; None: 14/24 of the depth, as the paper",
+    "retrieval_max_length": "tokens",
+    "retrieval_prefix": "text put before every sentence (E5 models were trained with \"query: \")",
+}
+
+
+def parameter_cell(template: str) -> str:
+    """The parameters cell of notebooks/<template>, from the config defaults."""
+    if template not in TEMPLATES:
+        raise XtlError(f"no generated parameters cell for {template}; known: {', '.join(TEMPLATES)}")
+    values: dict[str, Any] = {"profile": "adhoc"}
+    if template != "intermediate.ipynb":
+        values.update(experiment=template.removesuffix(".ipynb"), force=False)
+    values.update(model="me5-small", seed=0)
+    defaults = _section_defaults()
+    for section in TEMPLATES[template]:
+        values.update({f"{section}_{key}": copy.deepcopy(value) for key, value in defaults[section].items()})
+    values.update(TEMPLATE_VALUES.get(template, {}))
+    lines = []
+    for name, value in values.items():
+        code = f"{name} = {_literal(value)}"
+        comment = COMMENTS.get(name)
+        if name == "profile" and template == "intermediate.ipynb":
+            comment = "results go to results/<profile>/intermediate/<run-id>/"
+        lines.append(f"{code:<34} # {comment}" if comment else code)
+    return "\n".join(lines)
+
+
+def _literal(value: Any) -> str:
+    """Python source for a default, strings in double quotes as the notebooks write them."""
+    import json
+
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def write_cells(folder: str = "notebooks") -> list[str]:
+    """Rewrite each template's parameters cell from the defaults; the templates changed."""
+    import json
+    from pathlib import Path
+
+    changed = []
+    for template in TEMPLATES:
+        path = Path(folder) / template
+        notebook = json.loads(path.read_text())
+        cell = next(c for c in notebook["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+        source = parameter_cell(template)
+        if "".join(cell["source"]) != source:
+            cell["source"] = source.splitlines(keepends=True)
+            path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+            changed.append(str(path))
+    return changed
+
+
+if __name__ == "__main__":
+    for changed_path in write_cells():
+        print(f"rewrote the parameters cell of {changed_path}")
