@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
 
-from xtl import tasks
+from xtl import runner, tasks
 from xtl.report import sizes
 
 
@@ -52,3 +53,17 @@ def test_curves_read_run_folders(tmp_path):
     assert table["examples"].tolist() == [320, 640, 960] and table["best"].tolist() == [40.0, 50.0, 50.0]
     (size,) = sizes.sizes("pilot", root=tmp_path)
     assert size.task == "mnli" and size.run_examples == 960 and size.plateau == 50.0
+
+
+def test_cost_estimates_every_run_from_scratch_and_reads_measured_times(tmp_path, monkeypatch):
+    monkeypatch.setenv(runner.BOOK_RUNS_ENV, str(tmp_path / "book"))
+    (tmp_path / "book" / "reference-first").mkdir(parents=True)
+    (tmp_path / "book" / "reference-first" / "runs.json").write_text(
+        '{"target/baseline-xnli-s0": {"notebook_wall_s": 451.0}}')
+    monkeypatch.setenv("XTL_CHECKPOINTS", str(tmp_path / "not-used"))
+    cost = sizes.cost("reference-first")
+    assert len(cost) == 60 and (cost["estimate_s"] > 0).all()
+    measured = cost.set_index("label")["measured_s"]
+    assert measured["target/baseline-xnli-s0"] == 451.0 and measured.isna().sum() == 59
+    assert set(cost["target"]) >= {"xnli", "xquad", "mlqa", "tatoeba"}
+    assert os.environ["XTL_CHECKPOINTS"] == str(tmp_path / "not-used")  # restored after the estimate

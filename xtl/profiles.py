@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from xtl import estimate, runs
+from xtl import estimate, runs, tasks
 from xtl.errors import XtlError
 from xtl.notebook_parameters import parameters_from_config
 from xtl.paths import book_runs_root, repo_relative, repo_root, results_root
@@ -213,7 +213,7 @@ def results_folder(kind: str, resolved: dict[str, Any], profile: str, experiment
 
 def phase3_key(kind: str, resolved: dict[str, Any]) -> str:
     """The shared phase-3 training's hash (empty when the target trains a model of its own)."""
-    from xtl import experiment, tasks  # lazy: torch (see `resolve`)
+    from xtl import experiment  # lazy: torch (see `resolve`)
 
     if kind != "target":
         return ""

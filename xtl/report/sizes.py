@@ -12,12 +12,14 @@ bound and the size it picks errs on the large side.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from xtl import tasks
+from xtl import book_index, profiles, tasks
 from xtl.paths import results_root
 
 FRACTION = 0.9        # share of the plateau's gain over chance a size must reach
@@ -85,11 +87,6 @@ def cost(profile: str) -> pd.DataFrame:
     Columns label, kind, target, estimate_s, measured_s (NaN until the run is in the book's manifest).
     The estimate ignores this machine's checkpoint cache, so the page gives the cost of a fresh clone.
     """
-    import os
-    import tempfile
-
-    from xtl import book_index, profiles
-
     saved = os.environ.get("XTL_CHECKPOINTS")
     with tempfile.TemporaryDirectory() as empty:
         os.environ["XTL_CHECKPOINTS"] = empty
