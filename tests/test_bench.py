@@ -136,3 +136,21 @@ def test_table_and_geometric_mean():
     xtl_line, best_line = lines[3], lines[2]
     assert xtl_line.split()[:2] == ["m", "xtl"] and "1.50x" in xtl_line and "1.20x" in xtl_line and "20.0" in xtl_line
     assert "12.5%" in best_line and "0.008 TFLOP/s" in lines[4]
+
+
+def test_layer_products_are_the_six_weight_matrices_of_one_layer(tmp_path):
+    shapes = roofline.layer_shapes(tokens=10, hidden=4, intermediate=16)
+    assert shapes == [(10, 4, 4)] * 4 + [(10, 4, 16), (10, 16, 4)]
+    rate = roofline.measure_shapes(shapes, repeats=2, warmup=1)
+    flops = 2 * 10 * (4 * 4 * 4 + 4 * 16 + 16 * 4)  # 2mkn summed by hand: 3,840
+    assert rate["flops"] == pytest.approx(flops / rate["median_s"]) and rate["flops"] > 0
+    from benchmarks import plot
+
+    result = {"file": "x-roofline.json", "command": "python -m benchmarks.roofline",
+              "environment": {"device": "cpu", "cpu": "test", "cpu_cores": 2, "torch_threads": 1, "python": "3",
+                              "torch": "2", "transformers": "5", "accelerate": "1"},
+              "matmul_peak": {"flops": 4e11, "timed_calls": 10},
+              "layer_products": [{"tokens": 768, "hidden": 384, "intermediate": 1536, "flops": 1e11,
+                                  "fraction_of_peak": 0.25}]}
+    text = "\n".join(plot.roofline_table(result))
+    assert "| 2048 | 400.0 | 100 % |" in text and "| 768 | 100.0 | 25.0 % |" in text
