@@ -32,8 +32,18 @@ def test_gains_are_paired_by_seed_and_averaged_per_seed():
                                                          ("xnli", 1, 4.0)]  # seed 2 has no baseline
     table = power.power_table(gains).set_index("target")
     assert table.loc["xnli", "mean gain"] == 3.0 and table.loc["xnli", "sd"] == pytest.approx(math.sqrt(2))
+    mean_row = "mean over targets (2 run in every seed)"
     # mean over targets per seed: seed 0 -> 0.5, seed 1 -> 2.0
-    assert table.loc["mean over targets", "mean gain"] == pytest.approx(1.25)
-    assert table.loc["mean over targets", "sd"] == pytest.approx(math.sqrt((0.5 - 1.25) ** 2 + 0.75**2))
-    assert table.loc["mean over targets", "half-width, 3 seeds"] == pytest.approx(
-        4.303 * table.loc["mean over targets", "sd"] / math.sqrt(3))
+    assert table.loc[mean_row, "mean gain"] == pytest.approx(1.25)
+    assert table.loc[mean_row, "sd"] == pytest.approx(math.sqrt((0.5 - 1.25) ** 2 + 0.75**2))
+    assert table.loc[mean_row, "half-width, 3 seeds"] == pytest.approx(
+        4.303 * table.loc[mean_row, "sd"] / math.sqrt(3))
+
+
+def test_mean_over_targets_keeps_only_targets_every_seed_ran():
+    rows = [("xnli", 0, 2.0), ("xnli", 1, 4.0), ("panx", 0, -1.0), ("panx", 1, 0.0), ("udpos", 0, 10.0)]
+    gains = pd.DataFrame(rows, columns=["target", "seed", "gain"])
+    table = power.power_table(gains).set_index("target")
+    mean = table.loc["mean over targets (2 run in every seed)"]
+    assert mean["mean gain"] == pytest.approx(1.25) and mean["seeds run"] == 2  # udpos (seed 0 only) left out
+    assert table.loc["udpos", "seeds run"] == 1 and math.isnan(table.loc["udpos", "sd"])

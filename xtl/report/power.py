@@ -40,11 +40,16 @@ def paired_gains(scores: pd.DataFrame, setting: str, baseline: str = "baseline")
 def power_table(gains: pd.DataFrame, seeds: tuple[int, ...] = (3, 5), goal: float = GOAL) -> pd.DataFrame:
     """Per target and for the mean over targets: mean gain, sd over seeds, projected half-widths, seeds needed.
 
-    The mean over targets averages, per seed, the targets that seed ran; it is the decision quantity
-    of the claims about an XTREME-style average.
+    The mean over targets averages, per seed, the targets that every seed ran (so a column filled run
+    by run compares like with like); it is the decision quantity of the claims about an XTREME-style
+    average. Its row names how many targets it averages.
     """
     rows = []
-    average = gains.groupby("seed")["gain"].mean().rename("gain").reset_index().assign(target="mean over targets")
+    seeds_run = gains.groupby("target")["seed"].nunique()
+    complete = seeds_run[seeds_run == gains["seed"].nunique()].index
+    balanced = gains[gains["target"].isin(complete)]
+    label = f"mean over targets ({len(complete)} run in every seed)"
+    average = balanced.groupby("seed")["gain"].mean().rename("gain").reset_index().assign(target=label)
     for target, part in pd.concat([gains, average]).groupby("target", sort=False):
         n = len(part)
         sd = float(part["gain"].std(ddof=1)) if n > 1 else float("nan")
