@@ -26,7 +26,7 @@ SIDE_LABELS = {"trainer": "transformers.Trainer", "trainer-best": "transformers.
                "xtl-all-params": "xtl, every parameter trained", "xtl": "xtl as profiled", "xtl-bf16": "xtl + bf16",
                "xtl-compile": "xtl + torch.compile"}
 PATH_LABELS = {"plain": "plain transformers loop", "xtl": "xtl.predict"}
-KINDS = ("bench", "ablation", "eval", "run-profile", "roofline")
+KINDS = ("bench", "ablation", "eval", "run-profile", "roofline", "op-profile")
 
 
 def load(folder: Path = RESULTS) -> dict[str, list[dict]]:
@@ -171,6 +171,27 @@ def roofline_table(result: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _largest_other(result: dict) -> str:
+    """The operator with the most self time that is not a weight product, with its share of the run."""
+    if str(ROOT) not in sys.path:  # run as a script: benchmarks/ is not on the path
+        sys.path.insert(0, str(ROOT))
+    from benchmarks.op_profile import kind_of
+
+    name, seconds = next((n, t) for n, t in result["top_operators"].items()
+                         if kind_of(n) != "matmul (weight products)")
+    return f"`{name}` ({_percent(seconds / result['wall_s'])})"
+
+
+def op_profile_table(result: dict) -> list[str]:
+    """Self time of a training run's operators, summed by kind."""
+    lines = [(f"**`{result['file']}`** — xtl's loop as profiled, {result['model']}, {result['steps']} steps × "
+              f"{result['batch_size']}, under `torch.profiler` (which slows every operator a little); {_setup(result)}. "
+              f"Command: `{result['command']}`."), "", "| kind of work | seconds | share of the run |", "|---|---:|---:|"]
+    for kind, seconds in result["kinds"].items():
+        lines.append(f"| {kind} | {seconds:.2f} | {_percent(result['shares'][kind])} |")
+    return [*lines, f"| **total (profiled wall time)** | **{result['wall_s']:.2f}** | 100 % |", ""]
+
+
 def summary(found: dict[str, list[dict]]) -> list[str]:
     """The newest results in sentences: who is faster than whom, and how far from the roof."""
     lines = ["**In short** (the newest file of each kind; the tables below hold every number):", ""]
@@ -201,9 +222,19 @@ def summary(found: dict[str, list[dict]]) -> list[str]:
                          f"size here: {model['batch_sweep'].get('best_batch_size')}.")
     for result in found.get("roofline", [])[-1:]:
         rows = "; ".join(f"{r['tokens']} tokens: {_percent(r['fraction_of_peak'])}" for r in result["layer_products"])
+        lowest = min(r["fraction_of_peak"] for r in result["layer_products"])
+        verdict = ("so the model's matrices are not too small for this machine: what keeps a loop below the peak "
+                   "is the work between them" if lowest >= 0.85 else
+                   "so the model's shapes themselves set a roof below the 2048² peak")
         lines.append(f"- The roof at the model's shapes ({result['file']}): one me5-small layer's weight products "
-                     f"reach this share of the 2048² peak: {rows}. That, not 100 %, is what a loop over this "
-                     "model's batches can approach.")
+                     f"reach this share of the 2048² peak: {rows}; {verdict}.")
+    for result in found.get("op-profile", [])[-1:]:
+        shares = result["shares"]
+        matmul = shares["matmul (weight products)"]
+        rest = sorted(((k, v) for k, v in shares.items() if k != "matmul (weight products)"), key=lambda kv: -kv[1])
+        lines.append(f"- Inside a training run ({result['file']}): the weight products take {_percent(matmul)} of the "
+                     f"time; the rest is {', '.join(f'{k} {_percent(v)}' for k, v in rest[:3])}. The single largest "
+                     f"operator after the products is {_largest_other(result)}.")
     for result in found.get("run-profile", [])[-1:]:
         phases = result["phases"]
         lines.append(f"- A whole laptop run ({result['file']}, {result['total_s']:.0f} s): training "
@@ -227,6 +258,9 @@ def tables(found: dict[str, list[dict]]) -> list[str]:
     lines += ["**The roof at the model's own shapes** (the matrix products of one me5-small layer, timed alone):", ""]
     for result in found.get("roofline", []) or [None]:
         lines += roofline_table(result) if result else ["*Not measured yet* (`python -m benchmarks.roofline`).", ""]
+    lines += ["**Inside a training run** (operator self time by kind, `torch.profiler`):", ""]
+    for result in found.get("op-profile", []) or [None]:
+        lines += op_profile_table(result) if result else ["*Not measured yet* (`python -m benchmarks.op_profile`).", ""]
     lines += ["**Where the time of a whole run goes** (one laptop-profile run, timed by phase):", ""]
     for result in found.get("run-profile", []) or [None]:
         lines += (run_profile_table(result) if result

@@ -154,3 +154,17 @@ def test_layer_products_are_the_six_weight_matrices_of_one_layer(tmp_path):
                                   "fraction_of_peak": 0.25}]}
     text = "\n".join(plot.roofline_table(result))
     assert "| 2048 | 400.0 | 100 % |" in text and "| 768 | 100.0 | 25.0 % |" in text
+
+
+def test_op_profile_sorts_operators_into_kinds_and_keeps_the_rest_outside():
+    from benchmarks import op_profile
+
+    assert op_profile.kind_of("aten::addmm") == "matmul (weight products)"
+    assert op_profile.kind_of("aten::_scaled_dot_product_flash_attention_for_cpu").startswith("attention")
+    assert op_profile.kind_of("aten::gelu_backward") == "element-wise and normalisation"
+    assert op_profile.kind_of("aten::_fused_adamw_") == "optimiser"
+    assert op_profile.kind_of("aten::something_new") == op_profile.OTHER
+    result = op_profile.breakdown([("aten::mm", 2.0), ("aten::mm", 1.0), ("aten::native_layer_norm", 1.0)], wall_s=5.0)
+    assert result["kinds"]["matmul (weight products)"] == 3.0 and result["shares"]["matmul (weight products)"] == 0.6
+    assert result["kinds"]["outside operators (Python, the loop, waiting)"] == 1.0
+    assert list(result["top_operators"]) == ["aten::mm", "aten::native_layer_norm"]
