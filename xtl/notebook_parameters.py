@@ -8,6 +8,8 @@ every key of the `intermediate`, `target` and `retrieval` sections (e.g. `target
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -124,8 +126,6 @@ def parameter_cell(template: str) -> str:
 
 def _literal(value: Any) -> str:
     """Python source for a default, strings in double quotes as the notebooks write them."""
-    import json
-
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
@@ -137,9 +137,6 @@ def _literal(value: Any) -> str:
 
 def write_cells(folder: str = "notebooks") -> list[str]:
     """Rewrite each template's parameters cell from the defaults; the templates changed."""
-    import json
-    from pathlib import Path
-
     changed = []
     for template in TEMPLATES:
         path = Path(folder) / template
