@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xtl import leaderboard, metrics
+from xtl import leaderboard, metrics, mining
 from xtl.errors import XtlError
 
 # ----------------------------------------------------------------------------- accuracy
@@ -212,8 +212,8 @@ def test_ratio_margin_on_tiny_vectors():
     target = np.array([[1.0, 0.0], [0.6, 0.8]])
     # cos = [[1, .6], [0, .8]]; k=2 means: fwd [.8, .4], bwd [.5, .7]
     expected = np.array([[1 / 0.65, 0.6 / 0.75], [0.0, 0.8 / 0.55]])
-    np.testing.assert_allclose(metrics.ratio_margin_matrix(source, target, k=2), expected, rtol=1e-6)
-    mined = metrics.mine_candidates(source, target, k=2)
+    np.testing.assert_allclose(mining.ratio_margin_matrix(source, target, k=2), expected, rtol=1e-6)
+    mined = mining.mine_candidates(source, target, k=2)
     assert [(s, t) for s, t, _ in mined] == [(0, 0), (1, 1)]
     assert [score for _, _, score in mined] == pytest.approx([1 / 0.65, 0.8 / 0.55], rel=1e-6)
 
@@ -222,14 +222,14 @@ def test_mining_uses_each_sentence_once():
     # both sources prefer target 0; the greedy pass gives it to the better pair only.
     source = np.array([[1.0, 0.0], [0.9, 0.1]])
     target = np.array([[1.0, 0.0], [0.0, 1.0]])
-    mined = metrics.mine_candidates(source, target, k=1)
+    mined = mining.mine_candidates(source, target, k=1)
     assert [(s, t) for s, t, _ in mined] == [(0, 0), (1, 1)]
 
 
 def test_knn_cosine_is_scale_free_and_sorted():
     queries = np.array([[2.0, 0.0]])
     database = np.array([[0.0, 5.0], [3.0, 3.0], [10.0, 0.0]])
-    sims, inds = metrics.knn_cosine(queries, database, k=2)
+    sims, inds = mining.knn_cosine(queries, database, k=2)
     assert inds.tolist() == [[2, 1]]
     np.testing.assert_allclose(sims, [[1.0, np.sqrt(0.5)]], rtol=1e-6)
 
@@ -240,23 +240,23 @@ GOLD = {("a", "1"), ("c", "3"), ("f", "6")}
 
 def test_best_threshold_hand_computed():
     # prefix F1s: 1/2, 2/5, 2/3 (best, after 0.7), 4/7, 1/2 -> threshold midway 0.7..0.6
-    assert metrics.best_threshold(CANDIDATES, GOLD) == pytest.approx(0.65)
-    scores = metrics.bucc_f1(CANDIDATES, GOLD, 0.65)
+    assert mining.best_threshold(CANDIDATES, GOLD) == pytest.approx(0.65)
+    scores = mining.bucc_f1(CANDIDATES, GOLD, 0.65)
     assert scores["precision"] == pytest.approx(200 / 3)
     assert scores["recall"] == pytest.approx(200 / 3)
     assert scores["f1"] == pytest.approx(200 / 3)
 
 
 def test_bucc_f1_at_other_thresholds():
-    assert metrics.bucc_f1(CANDIDATES, GOLD, 0.85)["f1"] == pytest.approx(50.0)
-    assert metrics.bucc_f1(CANDIDATES, GOLD, 0.95)["f1"] == 0.0
+    assert mining.bucc_f1(CANDIDATES, GOLD, 0.85)["f1"] == pytest.approx(50.0)
+    assert mining.bucc_f1(CANDIDATES, GOLD, 0.95)["f1"] == 0.0
     # threshold is inclusive (score >= threshold), as in XTREME's bucc_extract
-    assert metrics.bucc_f1(CANDIDATES, GOLD, 0.7)["precision"] == pytest.approx(200 / 3)
+    assert mining.bucc_f1(CANDIDATES, GOLD, 0.7)["precision"] == pytest.approx(200 / 3)
 
 
 def test_best_threshold_when_last_candidate_is_best():
-    assert metrics.best_threshold({("a", "1"): 2.0, ("b", "2"): 1.5}, {("a", "1"), ("b", "2")}) == 1.5
-    assert metrics.best_threshold({("a", "1"): 2.0}, {("z", "9")}) == 0.0
+    assert mining.best_threshold({("a", "1"): 2.0, ("b", "2"): 1.5}, {("a", "1"), ("b", "2")}) == 1.5
+    assert mining.best_threshold({("a", "1"): 2.0}, {("z", "9")}) == 0.0
 
 
 # ----------------------------------------------------------------------------- Tatoeba
@@ -266,10 +266,10 @@ def test_tatoeba_accuracy_direction():
     source = np.array([[1.0, 0.0], [1.0, 0.1]])
     target = np.array([[1.0, 0.0], [0.0, 1.0]])
     # English queries (XTREME): t0 -> s0, t1 -> s1 (cos .0995 > 0): both right.
-    assert metrics.tatoeba_accuracy(source, target) == pytest.approx(100.0)
+    assert mining.tatoeba_accuracy(source, target) == pytest.approx(100.0)
     # source queries: s1 is closer to t0 than to t1: one of two right.
-    assert metrics.tatoeba_accuracy(source, target, query="source") == pytest.approx(50.0)
-    assert metrics.tatoeba_predictions(source, target).tolist() == [0, 1]
+    assert mining.tatoeba_accuracy(source, target, query="source") == pytest.approx(50.0)
+    assert mining.tatoeba_predictions(source, target).tolist() == [0, 1]
 
 
 # ----------------------------------------------------------------------------- XTREME score

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from xtl import metrics
+from xtl import mining
 from xtl.errors import XtlError
 
 
@@ -77,7 +77,7 @@ def embed(
                 out[rows] = pooled.cpu().numpy()
     finally:
         encoder.train(was_training)
-    return metrics.l2_normalize(out) if normalize else out
+    return mining.l2_normalize(out) if normalize else out
 
 
 def _pad(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -122,7 +122,7 @@ def evaluate_tatoeba(
         sources, targets = _column(rows, "source"), _column(rows, "target")
         source_emb = embed(encoder, tokenizer, sources, layer, max_length, batch_size, prefix)
         target_emb = embed(encoder, tokenizer, targets, layer, max_length, batch_size, prefix)
-        scores[lang] = metrics.tatoeba_accuracy(source_emb, target_emb, query=query)
+        scores[lang] = mining.tatoeba_accuracy(source_emb, target_emb, query=query)
     return scores
 
 
@@ -174,13 +174,13 @@ def score_bucc_halves(candidate_scores: Mapping[Pair, float], gold_pairs: Iterab
             {pair: s for pair, s in candidate_scores.items() if bucc_half(pair[0]) == half},
             {pair for pair in gold if bucc_half(pair[0]) == half},
         )
-    threshold = metrics.best_threshold(*halves["dev"])
+    threshold = mining.best_threshold(*halves["dev"])
     test_candidates, test_gold = halves["test"]
     return BuccResult(
         threshold=threshold,
-        dev=metrics.bucc_f1(*halves["dev"], threshold),
-        test=metrics.bucc_f1(test_candidates, test_gold, threshold),
-        test_oracle=metrics.bucc_f1(test_candidates, test_gold, metrics.best_threshold(test_candidates, test_gold)),
+        dev=mining.bucc_f1(*halves["dev"], threshold),
+        test=mining.bucc_f1(test_candidates, test_gold, threshold),
+        test_oracle=mining.bucc_f1(test_candidates, test_gold, mining.best_threshold(test_candidates, test_gold)),
         n_gold={half: len(g) for half, (_, g) in halves.items()},
         n_candidates={half: len(c) for half, (c, _) in halves.items()},
     )
@@ -224,7 +224,7 @@ def bucc_candidates(
     trg_emb = embed(encoder, tokenizer, trg_texts, layer, max_length, batch_size, prefix)
     candidate_scores = {
         (src_ids[i][0], trg_ids[j][0]): score
-        for i, j, score in metrics.mine_candidates(src_emb, trg_emb, k)
+        for i, j, score in mining.mine_candidates(src_emb, trg_emb, k)
         if len(src_ids[i]) == 1 and len(trg_ids[j]) == 1
     }
     gold = {(r["id"], r["gold_pair_id"]) for r in source_rows if r.get("gold_pair_id")}

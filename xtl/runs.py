@@ -27,7 +27,10 @@ from xtl.paths import repo_root
 # metrics, scoring, retrieval, and the phases that tie them together. Not in it: the runner, the CLI, results
 # tables, verdicts and the book, which present numbers but do not make them.
 CORE_MODULES = ("data", "tasks", "models", "trim", "e5_weights", "features", "heads", "train", "predict",
-                "metrics", "scoring", "retrieval", "experiment")
+                "metrics", "mining", "scoring", "retrieval", "experiment")
+# Fingerprints of core code known to make the same numbers (a refactor that moved code, checked by
+# re-running a finished run and comparing its results: `python -m xtl.equivalence`).
+SAME_NUMBERS_FILE = Path(__file__).with_name("same_numbers.json")
 
 PACKAGES = ("xtl", "torch", "transformers", "datasets", "accelerate", "tokenizers", "numpy", "seqeval",
             "papermill", "pandas", "seaborn")
@@ -105,6 +108,37 @@ def fingerprint(sources: dict[str, str]) -> str:
                 node.keywords = [k for k in node.keywords if k.arg not in DOC_FIELDS]
         digest.update(f"{name}\n{ast.dump(tree)}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def same_numbers(made: str | None, current: str | None = None) -> bool:
+    """Whether code with fingerprint `made` makes the numbers this code (or `current`) makes.
+
+    True when they are equal, or when SAME_NUMBERS_FILE records them in one class of code checked to
+    give identical results (classes are joined when they share a fingerprint).
+    """
+    current = current or core_fingerprint()
+    if made is None:
+        return False
+    return made == current or made in equivalent_fingerprints(current)
+
+
+def equivalent_fingerprints(fingerprint_: str) -> set[str]:
+    """Every fingerprint recorded as making the same numbers as `fingerprint_` (itself included)."""
+    classes = [set(entry["fingerprints"]) for entry in _same_numbers_records()]
+    found, grew = {fingerprint_}, True
+    while grew:
+        grew = False
+        for members in classes:
+            if members & found and not members <= found:
+                found |= members
+                grew = True
+    return found
+
+
+def _same_numbers_records() -> list[dict[str, Any]]:
+    if not SAME_NUMBERS_FILE.is_file():
+        return []
+    return json.loads(SAME_NUMBERS_FILE.read_text()).get("records", [])
 
 
 def made_by(folder: Path) -> str | None:

@@ -1,0 +1,67 @@
+"""Fingerprints that make the same numbers: the record, its classes, and the check that writes it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from xtl import equivalence, experiment, runs
+
+SMALL = {"train_limit": 24, "dev_limit": 8, "max_length": 64,
+         "train": {"batch_size": 8, "learning_rate": 1e-3, "freeze_word_embeddings": True}}
+
+
+@pytest.fixture
+def record_file(tmp_path, monkeypatch):
+    path = tmp_path / "same_numbers.json"
+    monkeypatch.setattr(runs, "SAME_NUMBERS_FILE", path)
+    return path
+
+
+def test_classes_join_through_a_shared_fingerprint(record_file):
+    record_file.write_text(json.dumps({"records": [{"fingerprints": ["a", "b"]}, {"fingerprints": ["b", "c"]},
+                                                   {"fingerprints": ["x", "y"]}]}))
+    assert runs.equivalent_fingerprints("a") == {"a", "b", "c"}
+    assert runs.same_numbers("c", current="a") and runs.same_numbers("a", current="a")
+    assert not runs.same_numbers("x", current="a") and not runs.same_numbers(None, current="a")
+
+
+def test_no_record_file_means_only_the_same_fingerprint(record_file):
+    assert runs.equivalent_fingerprints("a") == {"a"} and not runs.same_numbers("b", current="a")
+
+
+def _finished_run(tmp_path, monkeypatch, made_by="0123456789abcdef"):
+    monkeypatch.setenv("XTL_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("XTL_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    config = {"model": "tiny-random", "seed": 0, "intermediate": {"tasks": []},
+              "target": {**SMALL, "task": "pawsx", "eval_limit": 8, "languages": ["de", "zh"]}}
+    folder = experiment.target(config, profile="smoke", progress=False)
+    env = json.loads((folder / "env.json").read_text())
+    env["core_fingerprint"] = made_by  # as if older code had made it
+    (folder / "env.json").write_text(json.dumps(env))
+    return folder
+
+
+def test_a_rerun_with_the_same_numbers_is_recorded(tmp_path, monkeypatch, record_file, capsys):
+    folder = _finished_run(tmp_path, monkeypatch)
+    assert equivalence.main([str(folder)]) == 0
+    assert "same numbers and predictions" in capsys.readouterr().out
+    entry = json.loads(record_file.read_text())["records"][0]
+    assert entry["fingerprints"] == ["0123456789abcdef", runs.core_fingerprint()]
+    assert entry["checked_by"] == [f"target/{folder.name}"]
+    assert runs.same_numbers("0123456789abcdef")
+
+
+def test_a_rerun_with_other_numbers_records_nothing(tmp_path, monkeypatch, record_file, capsys):
+    folder = _finished_run(tmp_path, monkeypatch)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["per_language"]["de"]["accuracy"] += 1.0  # what other code would have made
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    assert equivalence.main([str(folder)]) == 1
+    assert "per_language" in capsys.readouterr().out and not record_file.exists()
+
+
+def test_bad_folders_fail_in_one_line(tmp_path, capsys):
+    assert equivalence.main([str(tmp_path / "nothing")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

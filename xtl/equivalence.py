@@ -1,0 +1,123 @@
+"""`python -m xtl.equivalence RUN_FOLDER ...`: check that this code makes a finished run's numbers again.
+
+Every run records the fingerprint of the core code that made it (`xtl.runs.core_fingerprint`), and
+`xtl run` re-runs nothing made by other code unless asked, reporting it *stale*. A refactor that only
+moves code changes the fingerprint without changing a number. This command re-runs finished runs
+with the code at hand, in a scratch folder, and compares what they produce with what they recorded:
+the per-language metrics, the English dev score and every prediction file, byte for byte. When all
+of them match, it records the two fingerprints in `xtl/same_numbers.json` (with the runs checked,
+the git revision and the date), and from then on runs made by either count as current
+(`xtl.runs.same_numbers`). When anything differs, it prints the difference and records nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import filecmp
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from xtl import runs
+from xtl.errors import XtlError
+from xtl.paths import repo_relative
+
+COMPARED = ("per_language", "english_dev", "average", "average_all_languages")
+
+
+def rerun(folder: Path, scratch: Path) -> Path:
+    """The run of `folder` made again by this code under `scratch`; its new result folder."""
+    from xtl import experiment  # lazy: torch
+
+    config = json.loads((folder / "config.json").read_text())
+    names = ("XTL_RESULTS", "XTL_CHECKPOINTS")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({"XTL_RESULTS": str(scratch / "results"), "XTL_CHECKPOINTS": str(scratch / "checkpoints")})
+    try:
+        if "target" in config:
+            return experiment.target(config, profile="same-numbers")
+        if "retrieval" in config:
+            return experiment.retrieval(config, profile="same-numbers")
+        raise XtlError(f"{folder} is not a target or retrieval run (no 'target' or 'retrieval' in its config.json)")
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def differences(recorded: Path, again: Path) -> list[str]:
+    """What differs between two result folders of the same run (wall times and environments aside)."""
+    old, new = (json.loads((f / "metrics.json").read_text()) for f in (recorded, again))
+    found = [f"metrics.json {key}: {old.get(key)!r} then, {new.get(key)!r} now" for key in COMPARED
+             if old.get(key) != new.get(key)]
+    old_predictions, new_predictions = recorded / "predictions", again / "predictions"
+    names = sorted({str(p.relative_to(root)) for root in (old_predictions, new_predictions)
+                    for p in root.rglob("*") if p.is_file()})
+    for name in names:
+        a, b = old_predictions / name, new_predictions / name
+        if not (a.is_file() and b.is_file() and filecmp.cmp(a, b, shallow=False)):
+            found.append(f"predictions/{name} differs")
+    return found
+
+
+def record(made: str, current: str, checked: list[str]) -> None:
+    """Add one class of equivalent fingerprints to SAME_NUMBERS_FILE (atomic write)."""
+    path = runs.SAME_NUMBERS_FILE
+    payload: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {
+        "about": "Core fingerprints checked to make identical numbers (python -m xtl.equivalence).", "records": []}
+    payload["records"].append({"fingerprints": [made, current], "checked_by": checked,
+                               "git_revision": runs.git_revision(), "date": dt.date.today().isoformat()})
+    runs.write_json(path, payload)
+
+
+def check(folders: list[Path]) -> int:
+    current = runs.core_fingerprint()
+    made = {folder: runs.made_by(folder) for folder in folders}
+    missing = [str(f) for f, m in made.items() if m is None]
+    if missing:
+        raise XtlError(f"no core fingerprint in {', '.join(missing)} (made before fingerprints); pick runs that have one")
+    if len(set(made.values())) != 1:
+        raise XtlError("the runs were made by different code; check one fingerprint at a time")
+    old = next(iter(made.values()))
+    if runs.same_numbers(old, current):
+        print(f"{old} already counts as this code ({current}); nothing to check")
+        return 0
+    checked, failed = [], False
+    with tempfile.TemporaryDirectory(prefix="xtl-same-numbers-") as scratch:
+        for folder in folders:
+            again = rerun(folder, Path(scratch))
+            found = differences(folder, again)
+            label = f"{folder.parent.name}/{folder.name}"
+            print(f"{label}: " + ("same numbers and predictions" if not found else "; ".join(found)))
+            failed |= bool(found)
+            checked.append(label)
+    if failed:
+        print(f"not recorded: this code ({current}) does not make the numbers of {old}")
+        return 1
+    record(old, current, checked)
+    print(f"recorded in {repo_relative(runs.SAME_NUMBERS_FILE)}: {old} and {current} make the same numbers")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xtl.equivalence", description=__doc__.split("\n\n")[0])
+    parser.add_argument("folders", nargs="+", type=Path, help="finished target or retrieval result folders")
+    args = parser.parse_args(argv)
+    try:
+        for folder in args.folders:
+            if not runs.is_complete(folder):
+                raise XtlError(f"{folder} is not a finished result folder (no metrics.json)")
+        return check(args.folders)
+    except XtlError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
