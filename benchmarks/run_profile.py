@@ -41,6 +41,7 @@ from typing import Any
 
 import torch
 
+import xtl.config
 import xtl.data
 import xtl.experiment
 import xtl.models
@@ -177,7 +178,7 @@ def profile_run(profile: str = "laptop", run: str = "baseline-panx-s0", override
     phases = {name: {"seconds": clock.seconds.get(name, 0.0), "share": clock.seconds.get(name, 0.0) / total,
                      "calls": clock.calls.get(name, 0)} for name in ORDER}
     train = metrics["train"]
-    return {"profile": profile, "run": planned.label, "config": xtl.experiment.resolve_target(config),
+    return {"profile": profile, "run": planned.label, "config": xtl.config.resolve_target(config),
             "overrides": {k: v for k, v in (overrides or {}).items() if v is not None},
             "phases": phases, "total_s": total, "wall_s": wall,
             "languages": list(metrics["per_language"]), "english_dev": metrics["english_dev"],

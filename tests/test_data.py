@@ -33,7 +33,7 @@ def kit():
 
 def _columns(task):
     if task.format == "retrieval":
-        return {"id", "lang", "sentence", "gold_pair_id"} if task.name == "bucc2018" else {"source", "target"}
+        return {"id", "lang", "sentence", "gold_pair_id"} if task.sentence_pool else {"source", "target"}
     return CANONICAL[task.format]
 
 
@@ -84,19 +84,24 @@ def test_ccg_is_missing_with_a_one_line_licence_message(kit):
     assert "\n" not in message and "LDC" in message and "not in the kit" in message
 
 
+def _convert(task, row):
+    return tasks.get(task).convert(row)
+
+
 def test_conversions_of_kit_fields():
-    social = data.CONVERTERS["socialiqa"]({"context": "c", "question": "q", "answerA": "a", "answerB": "b",
-                                           "answerC": "x", "label": "3"})
+    social = _convert("socialiqa", {"context": "c", "question": "q", "answerA": "a", "answerB": "b",
+                                    "answerC": "x", "label": "3"})
     assert social == {"context": "c", "question": "q", "choices": ["a", "b", "x"], "label": 2}
-    csqa = data.CONVERTERS["commonsenseqa"]({"question": "q?", "choices": {"label": list("ABCDE"),
-                                             "text": list("vwxyz")}, "answerKey": "D"})
+    csqa = _convert("commonsenseqa", {"question": "q?", "choices": {"label": list("ABCDE"), "text": list("vwxyz")},
+                                      "answerKey": "D"})
     assert csqa["label"] == 3 and csqa["choices"] == list("vwxyz") and csqa["context"] == "q?"
-    copa = data.CONVERTERS["xcopa"]({"premise": "p", "choice1": "a", "choice2": "b", "question": "cause",
-                                     "label": 1})
+    copa = _convert("xcopa", {"premise": "p", "choice1": "a", "choice2": "b", "question": "cause", "label": 1})
     assert copa == {"context": "p", "question": "What was the cause?", "choices": ["a", "b"], "label": 1}
-    assert data.CONVERTERS["tatoeba"]({"source_sentence": "s", "target_sentence": "t", "source_lang": "deu",
-                                       "target_lang": "eng"}) == {"source": "s", "target": "t"}
-    assert data.CONVERTERS["masakhapos"]({"id": "0", "tokens": ["a"], "upos": [3]}) == {"tokens": ["a"], "tags": [3]}
+    assert _convert("tatoeba", {"source_sentence": "s", "target_sentence": "t", "source_lang": "deu",
+                                "target_lang": "eng"}) == {"source": "s", "target": "t"}
+    assert _convert("masakhapos", {"id": "0", "tokens": ["a"], "upos": [3]}) == {"tokens": ["a"], "tags": [3]}
+    assert _convert("qqp", {"question1": "a", "question2": "b", "label": "1"}) == {"text_a": "a", "text_b": "b",
+                                                                                   "label": 1}
 
 
 def test_limit_is_a_deterministic_seeded_sample(kit):

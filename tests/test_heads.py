@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from xtl import experiment, runs
+from xtl import runs
+from xtl.config import resolve_intermediate
 from xtl.errors import XtlError
 from xtl.heads import ClassificationHead
 from xtl.train import TrainConfig
@@ -32,11 +33,11 @@ def test_first_token_pooling_reads_position_zero():
 
 def test_pooling_key_at_its_default_leaves_the_run_id_unchanged():
     config = {"model": "tiny-random", "intermediate": {"tasks": ["mnli"], "train": {"learning_rate": 1e-3}}}
-    plain = experiment.resolve_intermediate(config)
+    plain = resolve_intermediate(config)
     config["intermediate"]["train"]["sentence_pooling"] = "first"
-    assert runs.config_hash(experiment.resolve_intermediate(config)) == runs.config_hash(plain)
+    assert runs.config_hash(resolve_intermediate(config)) == runs.config_hash(plain)
     config["intermediate"]["train"]["sentence_pooling"] = "mean"
-    resolved = experiment.resolve_intermediate(config)
+    resolved = resolve_intermediate(config)
     assert resolved["intermediate"]["train"]["sentence_pooling"] == "mean"
     assert runs.config_hash(resolved) != runs.config_hash(plain)
 

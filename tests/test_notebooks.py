@@ -61,7 +61,7 @@ def test_template_prints_repo_relative_paths_and_named_averages(path):
 
 @pytest.mark.parametrize("template", sorted(notebook_parameters.TEMPLATES))
 def test_parameters_cell_is_generated_from_the_config_defaults(template):
-    """One place for the defaults: the cell equals what xtl.experiment.DEFAULT_* generate."""
+    """One place for the defaults: the cell equals what xtl.config.DEFAULT_* generate."""
     notebook = nbformat.read(repo_root() / "notebooks" / template, as_version=4)
     cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
     assert cell.source == notebook_parameters.parameter_cell(template), (

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from xtl import experiment
+from xtl.config import resolve_target
 from xtl.errors import XtlError
 
 TRAIN = {"batch_size": 8, "learning_rate": 1e-3, "freeze_word_embeddings": True}
@@ -92,7 +93,7 @@ def test_finished_run_is_skipped_and_killed_run_leaves_nothing(results, monkeypa
 ])
 def test_bad_parameters_fail_in_one_line(config, message):
     with pytest.raises(XtlError, match=message) as error:
-        experiment.resolve_target(config)
+        resolve_target(config)
         experiment.intermediate(config)
     assert "\n" not in str(error.value)
 

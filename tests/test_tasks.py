@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from xtl import data, metrics, tasks
+from xtl import data, leaderboard, metrics, tasks
 from xtl.errors import XtlError
 from xtl.paths import data_root
 
@@ -55,6 +55,16 @@ def test_fields_take_known_values():
             assert task.train_split and task.dev_split and task.train_lang == "en"
         for derivation in task.derived:
             assert set(derivation.outputs) <= set(task.known_splits)
+        assert callable(task.convert)
+        assert task.leaderboard is None or task.leaderboard in leaderboard.LAYOUTS
+
+
+def test_xtreme_tasks_name_their_leaderboard_layout():
+    layouts = {t.name: t.leaderboard for t in tasks.all_tasks() if t.leaderboard}
+    assert layouts == {"xnli": "label_names", "pawsx": "integers", "udpos": "tags", "panx": "tags",
+                       "xquad": "answers", "mlqa": "answers", "tydiqa": "answers", "bucc2018": "pairs",
+                       "tatoeba": "integers"}
+    assert [t.name for t in tasks.all_tasks() if t.sentence_pool] == ["bucc2018"]
 
 
 def test_shared_label_spaces_share_a_head():

@@ -73,10 +73,11 @@ def _book_pages(args: argparse.Namespace) -> None:
 
 def _target(args: argparse.Namespace) -> None:
     from xtl import experiment, notebook_parameters
+    from xtl.config import resolve_target
 
     config = _read_config(Path(args.config))
     if args.parameter:
-        experiment.resolve_target(config)  # the file's own mistakes first: flattening would drop unknown keys
+        resolve_target(config)  # the file's own mistakes first: flattening would drop unknown keys
         unknown = sorted({name for name, _ in args.parameter} - set(notebook_parameters.parameter_names()))
         if unknown:
             raise XtlError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(notebook_parameters.parameter_names())}")

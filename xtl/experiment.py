@@ -6,13 +6,11 @@
   target's English data and evaluate zero-shot in every language.
 - `retrieval(config)`: BUCC / Tatoeba from the encoder's sentence vectors (no phase 3).
 
-A config is a plain dict (what experiments.yml and the notebooks' parameters hold); `resolve_*`
-fills in defaults so the hash, and thus the run folder, depends on every value that matters.
+Each phase first resolves its config with `xtl.config` (defaults filled in, every name checked).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import time
@@ -23,183 +21,20 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from xtl import data, models, predict, runs, scoring, tasks
-from xtl.errors import XtlError
+from xtl.config import (
+    MLM,
+    OPTIONAL_TRAIN,
+    TRANSLATED_NLI,
+    intermediate_source,
+    resolve_intermediate,
+    resolve_retrieval,
+    resolve_target,
+    tasks_read,
+)
 from xtl.features import Features, encode
 from xtl.heads import HEAD_FOR_FORMAT, HeadSpec, MultiHeadModel
 from xtl.paths import checkpoint_root, results_root
 from xtl.train import TrainConfig, TrainTask, train
-
-TRANSLATED_NLI = "xnli-translated"  # C6 baseline: XNLI validation in 14 non-English languages
-MLM = "mlm"
-
-DEFAULT_TRAIN = {"learning_rate": 2e-5, "batch_size": 16, "epochs": 1.0, "max_steps": 0, "eval_every": 0,
-                 "patience": 30, "grad_accum": 1, "warmup_ratio": 0.1, "weight_decay": 0.01,
-                 "freeze_word_embeddings": False, "sampling": "proportional", "temperature": 2.0, "cap": 20000,
-                 "mixed_precision": "auto", "max_grad_norm": 1.0, "mlm_probability": 0.15}
-# Training keys added after runs were committed: a config holds them only when they differ from these
-# defaults, so the run ids (config hashes) of earlier runs stay valid.
-OPTIONAL_TRAIN = {"sentence_pooling": "first"}
-DEFAULT_INTERMEDIATE = {"tasks": [], "train_limit": 2000, "dev_limit": 200, "max_length": 128,
-                        "mlm_share": 0.0, "task_limits": {}, "train": {}}
-DEFAULT_TARGET = {"task": "panx", "train_limit": 2000, "dev_limit": 200, "eval_limit": 200,
-                  "max_length": 128, "languages": None, "train": {}, "eval_batch_size": 64}
-DEFAULT_RETRIEVAL = {"task": "tatoeba", "languages": None, "limit": 200, "layer": None, "max_length": 128,
-                     "prefix": ""}
-
-
-# ----------------------------------------------------------------------------------- configs
-
-def _merge(defaults: dict[str, Any], given: dict[str, Any] | None, where: str) -> dict[str, Any]:
-    if given is not None and not isinstance(given, dict):
-        raise XtlError(f"{where} must be a mapping of its keys ({', '.join(sorted(defaults))}), not {given!r}")
-    given = dict(given or {})
-    unknown = sorted(set(given) - set(defaults))
-    if unknown:
-        raise XtlError(f"unknown {where} parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}")
-    merged = copy.deepcopy(defaults)
-    merged.update(given)
-    return merged
-
-
-def _resolve_train(given: dict[str, Any] | None, where: str) -> dict[str, Any]:
-    given = dict(given or {}) if isinstance(given, dict) else given
-    optional = {key: given.pop(key) for key in list(given or {}) if key in OPTIONAL_TRAIN}
-    resolved = _merge(DEFAULT_TRAIN, given, f"{where}.train")
-    for key, default in DEFAULT_TRAIN.items():
-        resolved[key] = _typed(resolved[key], default, f"{where}.train.{key}")
-    for key, value in optional.items():  # kept only when it differs from its default, so older run ids hold
-        if _typed(value, OPTIONAL_TRAIN[key], f"{where}.train.{key}") != OPTIONAL_TRAIN[key]:
-            resolved[key] = value
-    TrainConfig(**resolved)  # validates values
-    return resolved
-
-
-def _typed(value: Any, default: Any, where: str) -> Any:
-    """A value of the default's type; YAML 1.1 reads `1e-5` as a string, so numeric strings become floats."""
-    if isinstance(default, float) and isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    wanted = (int, float) if isinstance(default, float) else type(default)
-    if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, wanted):
-        kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[type(default)]
-        raise XtlError(f"{where} must be {kind} like {default!r}, not {value!r}; fix the config")
-    return value
-
-
-def _count(value: Any, where: str, allow_none: bool = True, minimum: int = 1) -> Any:
-    """Limits and lengths: None (where allowed, meaning all) or an integer of at least `minimum`."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        allowed = " or null (all)" if allow_none else ""
-        raise XtlError(f"{where} must be an integer of at least {minimum}{allowed}, not {value!r}; fix the config")
-    return value
-
-
-def _names(value: Any, where: str) -> list[str]:
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise XtlError(f"{where} must be a list of names such as [mnli], not {value!r} "
-                       f"(papermill: -y '{where.replace('.', '_')}: [mnli]')")
-    return list(value)
-
-
-def _sizes(section: dict[str, Any], where: str, limits: tuple[str, ...]) -> None:
-    """Validate a section's sizes here, before a model loads, not deep inside data loading."""
-    for key in limits:
-        section[key] = _count(section[key], f"{where}.{key}")
-    section["max_length"] = _count(section["max_length"], f"{where}.max_length", allow_none=False, minimum=8)
-
-
-def _base(config: Any) -> dict[str, Any]:
-    """model and seed of a config, which must be a mapping."""
-    if not isinstance(config, dict):
-        raise XtlError(f"a config is a mapping (model, seed, intermediate, target or retrieval), not {config!r}; "
-                       "fix the YAML")
-    model = config.get("model", "me5-small")
-    if not isinstance(model, str):
-        raise XtlError(f"model must be a name from 'xtl models', not {model!r}")
-    seed = config.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise XtlError(f"seed must be an integer, not {seed!r}; fix the config")
-    return {"model": model, "seed": seed}
-
-
-def resolve_intermediate(config: dict[str, Any]) -> dict[str, Any]:
-    """Defaults filled in and every name checked; `tasks: []` means no phase 2 (the baseline)."""
-    base = _base(config)
-    inter = _merge(DEFAULT_INTERMEDIATE, config.get("intermediate"), "intermediate")
-    inter["tasks"] = _names(inter["tasks"], "intermediate.tasks")
-    for name in inter["tasks"]:
-        _intermediate_source(name)  # validates task and language
-    _sizes(inter, "intermediate", ("train_limit", "dev_limit"))
-    share = inter["mlm_share"]
-    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < 1:
-        raise XtlError(f"intermediate.mlm_share must be a number in [0, 1), not {share!r}")
-    if not isinstance(inter["task_limits"], dict):
-        raise XtlError(f"intermediate.task_limits must map task names to row counts, not {inter['task_limits']!r}")
-    unknown = sorted(set(inter["task_limits"]) - set(inter["tasks"]))
-    if unknown:
-        raise XtlError(f"task_limits names {', '.join(unknown)}, which is not in intermediate.tasks")
-    for name, limit in inter["task_limits"].items():
-        _count(limit, f"intermediate.task_limits.{name}")
-    inter["train"] = _resolve_train(inter["train"], "intermediate")
-    models.resolve(base["model"])
-    return {**base, "intermediate": inter}
-
-
-def resolve_target(config: dict[str, Any]) -> dict[str, Any]:
-    resolved = resolve_intermediate(config)
-    target_cfg = _merge(DEFAULT_TARGET, config.get("target"), "target")
-    task = tasks.get(target_cfg["task"])
-    if task.format in ("retrieval", "raw_text") or task.train_split is None:
-        raise XtlError(f"{task.name} is not a trainable target; use a retrieval run or another task")
-    if task.train_lang is None:  # phase 3 trains on English: without it the run would fail after phase 2
-        raise XtlError(f"target {task.name} has no English training data; choose a target with English data, or "
-                       f"train on it as an intermediate task (intermediate.tasks: ['{task.name}:{task.languages[0]}'])")
-    if target_cfg["languages"] is not None:
-        target_cfg["languages"] = _check_languages(task, _names(target_cfg["languages"], "target.languages"))
-    _sizes(target_cfg, "target", ("train_limit", "dev_limit", "eval_limit"))
-    target_cfg["eval_batch_size"] = _count(target_cfg["eval_batch_size"], "target.eval_batch_size", allow_none=False)
-    target_cfg["train"] = _resolve_train(target_cfg["train"], "target")
-    unknown = sorted(set(config) - {"model", "seed", "intermediate", "target", "profile", "experiment"})
-    if unknown:
-        raise XtlError(f"unknown parameter(s) {', '.join(unknown)}; known: model, seed, intermediate, target")
-    return {**resolved, "target": target_cfg}
-
-
-def resolve_retrieval(config: dict[str, Any]) -> dict[str, Any]:
-    resolved = resolve_intermediate(config)
-    ret = _merge(DEFAULT_RETRIEVAL, config.get("retrieval"), "retrieval")
-    task = tasks.get(ret["task"])
-    if task.format != "retrieval":
-        raise XtlError(f"task {task.name!r} is not a retrieval task; use bucc2018 or tatoeba")
-    if ret["languages"] is not None:
-        ret["languages"] = _check_languages(task, _names(ret["languages"], "retrieval.languages"))
-    _sizes(ret, "retrieval", ("limit",))
-    if ret["layer"] is not None:
-        ret["layer"] = _count(ret["layer"], "retrieval.layer", minimum=0)
-    return {**resolved, "retrieval": ret}
-
-
-def tasks_read(resolved: dict[str, Any]) -> list[str]:
-    """The tasks whose kit files a resolved config reads (phase 2, its MLM stream, phase 3 or retrieval)."""
-    names = {MLM} if resolved["intermediate"]["mlm_share"] else set()
-    for name in resolved["intermediate"]["tasks"]:
-        names |= {"xnli", "mnli"} if name == TRANSLATED_NLI else {name.partition(":")[0]}
-    names |= {resolved[section]["task"] for section in ("target", "retrieval") if section in resolved}
-    return sorted(names)
-
-
-def _check_languages(task: tasks.Task, languages: list[str]) -> list[str]:
-    available = set(data.eval_languages(task.name))
-    wrong = [lang for lang in languages if lang not in available]
-    if wrong:
-        raise XtlError(f"task {task.name} has no evaluation language {', '.join(wrong)}; "
-                       f"choose from {', '.join(sorted(available))}")
-    return list(languages)
-
 
 # ----------------------------------------------------------------------------------- helpers
 
@@ -243,27 +78,11 @@ def _device() -> torch.device:
 
 # ----------------------------------------------------------------------------------- phase 2
 
-def _intermediate_source(name: str) -> tuple[tasks.Task, str | None]:
-    """'mnli' -> (mnli, English); 'masakhaner2:hau' -> (masakhaner2, Hausa): any language's training data."""
-    if name == TRANSLATED_NLI:
-        return tasks.get("xnli"), None
-    task_name, _, lang = name.partition(":")
-    task = tasks.get(task_name)
-    if lang:
-        if lang not in task.languages:
-            raise XtlError(f"task {task.name} has no language {lang!r}; choose from {', '.join(task.languages)}")
-        return task, lang
-    if task.train_lang is None:
-        raise XtlError(f"task {task.name} has no English training data; name a language, e.g. "
-                       f"'{task.name}:{task.languages[0]}'")
-    return task, task.train_lang
-
-
 def _intermediate_training_tasks(inter: dict[str, Any], seed: int, tokenizer) -> tuple[list[TrainTask], dict[str, HeadSpec], dict]:
     """Features per intermediate task (and the MLM stream), with their heads and English-dev scorers."""
     train_tasks, specs, sizes = [], {}, {}
     for name in inter["tasks"]:
-        task, lang = _intermediate_source(name)
+        task, lang = intermediate_source(name)
         limit = inter["task_limits"].get(name, inter["train_limit"])
         if name == TRANSLATED_NLI:
             langs = [x for x in data.eval_languages("xnli") if x != "en"]
@@ -339,9 +158,9 @@ def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool 
 
 
 def checkpoint_is_current(folder: Path) -> bool:
-    """A cached phase-2 encoder is reused only if this core code made it; otherwise phase 2 trains again."""
+    """A cached encoder is reused only if this core code (or code recorded as making the same numbers) made it."""
     summary = Path(folder) / "summary.json"
-    return summary.is_file() and json.loads(summary.read_text()).get("core_fingerprint") == runs.core_fingerprint()
+    return summary.is_file() and runs.same_numbers(json.loads(summary.read_text()).get("core_fingerprint"))
 
 
 def _record_intermediate(profile: str, key: dict[str, Any], summary: dict[str, Any], refresh: bool) -> None:

@@ -5,6 +5,7 @@ XTREME's README ("Submissions") and `mock_test_data/predictions/`: one folder pe
 QA tasks and `.tsv` otherwise: one label per line (XNLI as label names, PAWS-X as 0/1), one tag
 per line with a blank line after each sentence (UD-POS, PAN-X), `src_id<TAB>en_id` per mined
 pair (BUCC) and, per English query sentence, the row index of the retrieved sentence (Tatoeba).
+Which layout a task uses is its registry entry's `leaderboard` field.
 """
 
 from __future__ import annotations
@@ -15,25 +16,20 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any
 
+from xtl import tasks
 from xtl.errors import XtlError
+from xtl.tasks import Task
 
-LEADERBOARD_EXTENSIONS = {
-    "xnli": "tsv",
-    "pawsx": "tsv",
-    "udpos": "tsv",
-    "panx": "tsv",
-    "bucc2018": "tsv",
-    "tatoeba": "tsv",
-    "xquad": "json",
-    "mlqa": "json",
-    "tydiqa": "json",
+LAYOUTS = {
+    "label_names": "tsv",   # one label per line, ids written as the task's label names (XNLI)
+    "integers": "tsv",      # one integer per line: a label id (PAWS-X) or a retrieved row index (Tatoeba)
+    "tags": "tsv",          # one tag per line, a blank line after each sentence (UD-POS, PAN-X)
+    "pairs": "tsv",         # src_id<TAB>en_id per mined pair (BUCC)
+    "answers": "json",      # {question id: answer text} (XQuAD, MLQA, TyDiQA)
 }
-"""The nine XTREME tasks and the extension of their prediction files."""
+"""`Task.leaderboard` values and the extension of their prediction files."""
 
-XNLI_LABEL_NAMES = ("entailment", "neutral", "contradiction")
-"""XNLI label ids (hub order) -> the names XTREME's label files hold."""
-
-TATOEBA_TWO_LETTER = {
+TWO_LETTER = {
     "afr": "af", "ara": "ar", "ben": "bn", "bul": "bg", "cmn": "zh", "deu": "de", "ell": "el",
     "est": "et", "eus": "eu", "fin": "fi", "fra": "fr", "heb": "he", "hin": "hi", "hun": "hu",
     "ind": "id", "ita": "it", "jav": "jv", "jpn": "ja", "kat": "ka", "kaz": "kk", "kor": "ko",
@@ -41,35 +37,44 @@ TATOEBA_TWO_LETTER = {
     "swh": "sw", "tam": "ta", "tel": "te", "tgl": "tl", "tha": "th", "tur": "tr", "urd": "ur",
     "vie": "vi",
 }  # fmt: skip
-"""The kit's 3-letter Tatoeba codes -> XTREME's 2-letter file names."""
+"""The kit's 3-letter codes (Tatoeba's) -> XTREME's 2-letter file names."""
 
 
-def prediction_path(task: str, lang: str, out_dir: str | Path, split: str = "test") -> Path:
+def _layout(task: Task) -> str:
+    if task.leaderboard is None:
+        known = [t.name for t in tasks.all_tasks() if t.leaderboard]
+        raise XtlError(f"task '{task.name}' has no XTREME leaderboard format; known: {', '.join(known)}")
+    if task.leaderboard not in LAYOUTS:
+        raise XtlError(f"task '{task.name}' names an unknown leaderboard layout '{task.leaderboard}'; "
+                       f"use one of {', '.join(LAYOUTS)}")
+    return task.leaderboard
+
+
+def prediction_path(task: str | Task, lang: str, out_dir: str | Path, split: str = "test") -> Path:
     """Where `write_predictions` puts one task-language file: out_dir/<task>/<split>-<lang>.<ext>."""
-    if task not in LEADERBOARD_EXTENSIONS:
-        raise XtlError(f"task '{task}' has no XTREME leaderboard format; known: {', '.join(LEADERBOARD_EXTENSIONS)}")
-    if task == "tatoeba":
-        lang = TATOEBA_TWO_LETTER.get(lang, lang)
-    return Path(out_dir) / task / f"{split}-{lang}.{LEADERBOARD_EXTENSIONS[task]}"
+    spec = tasks.get(task)
+    extension = LAYOUTS[_layout(spec)]
+    return Path(out_dir) / spec.name / f"{split}-{TWO_LETTER.get(lang, lang)}.{extension}"
 
 
-def _lines(task: str, predictions: Any) -> list[str]:
+def _lines(task: Task, predictions: Any) -> list[str]:
     """The tsv lines of one task's predictions."""
-    if task in ("udpos", "panx"):
+    layout = _layout(task)
+    if layout == "tags":
         lines = []
         for sentence in predictions:
             lines.extend(str(tag) for tag in sentence)
             lines.append("")
         return lines
-    if task == "bucc2018":
+    if layout == "pairs":
         return [f"{src}\t{trg}" for src, trg in predictions]
-    if task == "xnli":
-        return [XNLI_LABEL_NAMES[int(p)] if isinstance(p, Integral) else str(p) for p in predictions]
-    return [str(int(p)) if task in ("pawsx", "tatoeba") else str(p) for p in predictions]
+    if layout == "label_names":
+        return [task.label_names[int(p)] if isinstance(p, Integral) else str(p) for p in predictions]
+    return [str(int(p)) for p in predictions]  # integers
 
 
 def write_predictions(
-    task: str,
+    task: str | Task,
     lang: str,
     predictions: Mapping[str, str] | Sequence[Any],
     out_dir: str | Path,
@@ -79,15 +84,16 @@ def write_predictions(
 
     `predictions`: QA {question id: answer}; tagging a list of tag lists; bucc2018 a list of
     (source id, English id) pairs; tatoeba retrieved row indices; xnli/pawsx label ids (XNLI ids
-    are written as names) or names.
+    are written as names) or names. The layout is the task's `leaderboard` field.
     """
-    path = prediction_path(task, lang, out_dir, split)
+    spec = tasks.get(task)
+    path = prediction_path(spec, lang, out_dir, split)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if LEADERBOARD_EXTENSIONS[task] == "json":
+    if LAYOUTS[_layout(spec)] == "json":
         if not isinstance(predictions, Mapping):
-            raise XtlError(f"{task} predictions must map question ids to answer texts")
+            raise XtlError(f"{spec.name} predictions must map question ids to answer texts")
         path.write_text(json.dumps(dict(predictions), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     else:
-        lines = _lines(task, predictions)
+        lines = _lines(spec, predictions)
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path

@@ -20,10 +20,10 @@ SECTIONS = ("intermediate", "target", "retrieval")
 
 
 def _section_defaults() -> dict[str, dict[str, Any]]:
-    from xtl import experiment  # lazy: torch; `import xtl.runner` in the notebooks and the CLI stays light
+    from xtl import config  # lazy: torch; `import xtl.runner` in the notebooks and the CLI stays light
 
-    return {"intermediate": experiment.DEFAULT_INTERMEDIATE, "target": experiment.DEFAULT_TARGET,
-            "retrieval": experiment.DEFAULT_RETRIEVAL}
+    return {"intermediate": config.DEFAULT_INTERMEDIATE, "target": config.DEFAULT_TARGET,
+            "retrieval": config.DEFAULT_RETRIEVAL}
 
 
 def parameters_from_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def parameter_value(default: Any, name: str, value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------------- the templates' cells
-# A template's parameters cell is generated from the config defaults (`xtl.experiment.DEFAULT_*`), so a
+# A template's parameters cell is generated from the config defaults (`xtl.config.DEFAULT_*`), so a
 # notebook run without parameters is the run `xtl target` / `xtl run` would make with the same config:
 # `python -m xtl.notebook_parameters` rewrites the cells, tests/test_notebooks.py checks they match.
 
@@ -84,14 +84,14 @@ COMMENTS = {
     "intermediate_max_length": "tokens",
     "intermediate_mlm_share": "share of draws that are multilingual MLM batches (C6 baseline)",
     "intermediate_task_limits": "per-task training limits overriding intermediate_train_limit",
-    "intermediate_train": "xtl.train.TrainConfig fields; {} keeps xtl.experiment.DEFAULT_TRAIN",
+    "intermediate_train": "xtl.train.TrainConfig fields; {} keeps xtl.config.DEFAULT_TRAIN",
     "target_task": "a target task from `xtl tasks`",
     "target_train_limit": "English training examples (None: all)",
     "target_dev_limit": "English dev examples (model selection)",
     "target_eval_limit": "evaluation examples per language (None: all)",
     "target_max_length": "tokens",
     "target_languages": "None: every language the kit has for the task",
-    "target_train": "xtl.train.TrainConfig fields; {} keeps xtl.experiment.DEFAULT_TRAIN",
+    "target_train": "xtl.train.TrainConfig fields; {} keeps xtl.config.DEFAULT_TRAIN",
     "target_eval_batch_size": "examples per evaluation batch",
     "retrieval_task": "tatoeba or bucc2018",
     "retrieval_languages": "None: every language the kit has",

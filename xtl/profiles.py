@@ -2,7 +2,7 @@
 
 A run is one notebook template with one set of parameters. `expand` builds every run of a profile
 and checks it before anything executes: parameter names against the template's `parameters` cell,
-task, language and model names through `xtl.experiment.resolve_*`. Each run knows the result folder
+task, language and model names through `xtl.config.resolve_*`. Each run knows the result folder
 its notebook's xtl call will write (`results_folder`, the slug and hash `xtl.experiment` uses), where
 its executed notebook goes, and its estimated time (`xtl.estimate`).
 """
@@ -92,7 +92,7 @@ class Run:
         if not self.is_finished():
             return "todo"
         made_by = runs.made_by(self.results)
-        return UNKNOWN if made_by is None else "done" if made_by == fingerprint else STALE
+        return UNKNOWN if made_by is None else "done" if runs.same_numbers(made_by, fingerprint) else STALE
 
 
 def load_grid(path: Path | None = None) -> dict[str, Any]:
@@ -192,10 +192,10 @@ def build_config(spec: dict[str, Any], settings: dict[str, Any], cell: dict[str,
 
 def resolve(kind: str, config: dict[str, Any]) -> dict[str, Any]:
     """The config `xtl.experiment` will run: defaults filled in, names checked."""
-    from xtl import experiment  # lazy: torch; the report layer imports this module without running a grid
+    # lazy: torch; the report layer imports this module without running a grid
+    from xtl.config import resolve_intermediate, resolve_retrieval, resolve_target
 
-    resolver = {"intermediate": experiment.resolve_intermediate, "target": experiment.resolve_target,
-                "retrieval": experiment.resolve_retrieval}[kind]
+    resolver = {"intermediate": resolve_intermediate, "target": resolve_target, "retrieval": resolve_retrieval}[kind]
     return resolver(config)
 
 

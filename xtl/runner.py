@@ -4,8 +4,9 @@
 kit files of every task the runs read (sha256). Executed notebooks land atomically in
 `<book runs>/<profile>/<experiment>/<run>.ipynb`; a run whose notebook exists and whose result
 folder is complete is skipped, so re-running after an interruption redoes only what is unfinished.
-A finished run whose env.json names another core fingerprint (`xtl.runs.core_fingerprint`) is
-reported stale, one without a fingerprint as of unknown code; both are kept until `--rerun-stale`.
+A finished run whose env.json names another core fingerprint (`xtl.runs.core_fingerprint`), one not
+recorded as making the same numbers (`xtl.equivalence`), is reported stale, one without a fingerprint
+as of unknown code; both are kept until `--rerun-stale`.
 Each finished run is recorded in the profile's manifest, and the book's index page rewritten
 (`xtl.book_index`).
 
@@ -133,13 +134,14 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
 def preflight(planned: list[Run]) -> None:
     """Before the first run: the kit is there and intact for every task the runs read, and the output folders
     can be written. (Every run's parameters were validated by `expand`.)"""
-    from xtl import data, experiment  # lazy: datasets and torch; the notebooks `import xtl.runner`
+    from xtl import data  # lazy: datasets and torch; the notebooks `import xtl.runner`
+    from xtl.config import tasks_read
 
     cache_root()  # refuses a cache path that cannot be a folder
     for variable, where in (("XTL_RESULTS", results_root()), (BOOK_RUNS_ENV, book_runs_root())):
         if where.exists() and not where.is_dir():
             raise XtlError(f"{where} is a file, not a folder; point {variable} at a folder")
-    data.check_kit(sorted({name for run in planned for name in experiment.tasks_read(run.config)}))
+    data.check_kit(sorted({name for run in planned for name in tasks_read(run.config)}))
 
 
 def _execute(run: Run, executor: Executor, force: bool) -> None:

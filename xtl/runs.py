@@ -22,12 +22,13 @@ from typing import Any
 
 from xtl.paths import repo_root
 
-# The modules whose code decides a run's numbers: data and its splits, the task registry, the model build
+# The modules whose code decides a run's numbers: the config and its defaults, the kit and its row
+# converters, data and its splits, the task registry, the model build
 # (with vocabulary trimming and the offline weights), features, heads, the training loop, prediction, the
 # metrics, scoring, retrieval, and the phases that tie them together. Not in it: the runner, the CLI, results
 # tables, verdicts and the book, which present numbers but do not make them.
-CORE_MODULES = ("data", "tasks", "models", "trim", "e5_weights", "features", "heads", "train", "predict",
-                "metrics", "mining", "scoring", "retrieval", "experiment")
+CORE_MODULES = ("config", "kit", "convert", "data", "tasks", "models", "trim", "e5_weights", "features", "heads",
+                "train", "predict", "metrics", "mining", "scoring", "retrieval", "experiment")
 # Fingerprints of core code known to make the same numbers (a refactor that moved code, checked by
 # re-running a finished run and comparing its results: `python -m xtl.equivalence`).
 SAME_NUMBERS_FILE = Path(__file__).with_name("same_numbers.json")

@@ -43,9 +43,7 @@ QA_SCORE = "f1"
 
 def main_metric(task: Task) -> str:
     """The headline number of a task (what early stopping maximises and pages quote)."""
-    if task.format in ("token_tagging", QA_FORMAT):
-        return "f1"
-    if task.name == "bucc2018":
+    if task.format in ("token_tagging", QA_FORMAT) or task.metric == "bucc_f1":
         return "f1"
     return "accuracy"
 
@@ -130,8 +128,8 @@ def write_predictions(folder: Path, task: Task, lang: str, rows: list[dict[str, 
     with open(folder / f"{lang}.jsonl", "w") as handle:
         handle.writelines(json.dumps({"gold": _gold(task, row), "prediction": prediction}, ensure_ascii=False) + "\n"
                           for row, prediction in zip(rows, predictions))
-    if task.name in leaderboard.LEADERBOARD_EXTENSIONS:  # XTREME has a submission file for this task
-        leaderboard.write_predictions(task.name, lang, _leaderboard_view(task, rows, predictions), folder / "xtreme")
+    if task.leaderboard is not None:  # XTREME has a submission file for this task
+        leaderboard.write_predictions(task, lang, _leaderboard_view(task, rows, predictions), folder / "xtreme")
 
 
 def _gold(task: Task, row: dict[str, Any]) -> Any:

@@ -1,7 +1,11 @@
 """The task registry: what every task is, where its data lives and how it is scored.
 
 One frozen `Task` per task of the paper, XTREME(-R), the follow-up questions and the MLM baseline.
-The registry is static (it works without the data kit); `xtl.data` turns it into rows. Split
+The registry works without the data kit; `xtl.data` turns it into rows. A task's behaviour is in its
+entry: `convert` reads its kit rows, `format` and `metric` pick its columns, head and scorer (`bucc_f1`
+makes a sentence pool), `leaderboard` names its XTREME prediction file. So a new task of an existing
+format is one `register(Task(...))` plus its files in the kit layout (e.g. under `$XTL_DATA_EXTRA`;
+tests/test_toy_task.py does just that). Split
 choices follow the kit's recommendations (/work/shared/data/SOURCES.md): evaluate on `test` where
 it exists with labels, else `validation`; early-stop on English data that is never evaluated;
 never train on any language's copy of an evaluated item.
@@ -19,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from xtl import convert
+from xtl.convert import Converter
 from xtl.errors import XtlError
 
 FORMATS = (
@@ -43,7 +49,11 @@ class Derivation:
 
 @dataclass(frozen=True)
 class Task:
-    """One task. `languages` are the kit's codes; `eval_split` maps each evaluated language to its split."""
+    """One task. `languages` are the kit's codes; `eval_split` maps each evaluated language to its split.
+
+    `convert` turns one kit row into the canonical row of `format` (`xtl.convert`); `leaderboard` names the
+    layout of its XTREME submission file (`xtl.leaderboard.LAYOUTS`), None for a task XTREME does not score.
+    """
 
     name: str
     format: str
@@ -56,6 +66,7 @@ class Task:
     hub: dict[str, Any]
     head_group: str
     max_length: int
+    convert: Converter               # kit row -> canonical row
     train_task: str | None = None    # whose data trains it (xnli <- mnli); None: no training data
     train_lang: str | None = "en"    # None: every language with a train split (African tasks, mlm)
     train_split: str | None = None
@@ -66,6 +77,7 @@ class Task:
     composite: dict[str, tuple[str, ...]] = field(default_factory=dict)  # split -> concatenated splits
     mix: dict[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)  # split -> (task, lang, split)
     xtreme_languages: tuple[str, ...] = ()   # the languages the XTREME / XTREME-R average uses
+    leaderboard: str | None = None   # layout of the XTREME prediction file; None: no leaderboard file
     stand_ins: tuple[str, ...] = ()
     description: str = ""
 
@@ -76,6 +88,11 @@ class Task:
     def chance(self) -> float:
         """The score of a uniform guess (%): 100 / classes or choices for accuracy, 0 for F1-type metrics."""
         return 100.0 / len(self.label_names) if self.metric == "accuracy" and self.label_names else 0.0
+
+    @property
+    def sentence_pool(self) -> bool:
+        """BUCC-style mining: rows are one pool of sentences (id, lang, sentence, gold_pair_id), not aligned pairs."""
+        return self.metric == "bucc_f1"
 
     @property
     def dev_lang(self) -> str | None:
@@ -137,6 +154,7 @@ _TASKS: tuple[Task, ...] = (
     # ----------------------------------------------------------------- XTREME targets
     Task(
         name="xnli", format="pair_classification", role="target", kit_name="xnli", languages=_XNLI,
+        convert=convert.pair("premise", "hypothesis"), leaderboard="label_names",
         eval_split=_every(_XNLI, "test"), label_names=NLI_LABELS, metric="accuracy",
         hub={"path": "xnli", "config": "{lang}"}, head_group="nli3", max_length=256,
         train_task="mnli", train_split="train", dev_task="xnli", dev_split="validation",
@@ -152,6 +170,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="pawsx", format="pair_classification", role="target", kit_name="pawsx", languages=_PAWSX,
+        convert=convert.pair("sentence1", "sentence2"), leaderboard="integers",
         eval_split={"de": "test", "zh": "test"}, label_names=("0", "1"), metric="accuracy",
         hub={"path": "paws-x", "config": "{lang}"}, head_group="pawsx", max_length=256,
         train_task="pawsx", train_split="train", dev_task="pawsx", dev_split="validation",
@@ -171,6 +190,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="udpos", format="token_tagging", role="target", kit_name="udpos", languages=_UDPOS,
+        convert=convert.tagging("pos_tags"), leaderboard="tags",
         eval_split=_every(_UDPOS, "test"), label_names=UPOS, metric="pos",
         hub={"path": "google/xtreme", "config": "udpos.{LanguageName}", "lang_to_config": _UDPOS_CONFIG},
         head_group="udpos", max_length=256,
@@ -188,6 +208,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="panx", format="token_tagging", role="target", kit_name="panx", languages=_PANX,
+        convert=convert.tagging("ner_tags"), leaderboard="tags",
         eval_split=_every(_PANX, "validation"), label_names=PANX_TAGS, metric="f1",
         hub={"path": "google/xtreme", "config": "PAN-X.{lang}"}, head_group="panx", max_length=256,
         train_task="panx", train_split="train", dev_task="panx", dev_split="dev",
@@ -208,6 +229,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="xquad", format="extractive_qa", role="target", kit_name="xquad", languages=_XQUAD,
+        convert=convert.qa, leaderboard="answers",
         eval_split=_every(_XQUAD, "test"), label_names=(), metric="squad",
         hub={"path": "google/xtreme", "config": "XQuAD.{lang}", "split_names": {"validation": "test"}},
         head_group="xquad", max_length=384,
@@ -224,6 +246,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="mlqa", format="extractive_qa", role="target", kit_name="mlqa", languages=_MLQA,
+        convert=convert.qa, leaderboard="answers",
         eval_split=_every(_MLQA, "validation"),
         label_names=(), metric="mlqa",
         hub={"path": "google/xtreme", "config": "MLQA.{lang}.{lang}"}, head_group="mlqa", max_length=384,
@@ -241,6 +264,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="tydiqa", format="extractive_qa", role="target", kit_name="tydiqa", languages=_TYDIQA,
+        convert=convert.qa, leaderboard="answers",
         eval_split=_every(_TYDIQA, "validation"), label_names=(), metric="squad",
         hub={"path": "tydiqa", "config": "secondary_task", "split_by_id_prefix": True},
         head_group="tydiqa", max_length=384,
@@ -260,6 +284,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="xcopa", format="multiple_choice", role="target", kit_name="xcopa", languages=_XCOPA,
+        convert=convert.xcopa,
         eval_split=_every(_XCOPA, "test"), label_names=("choice1", "choice2"),
         metric="accuracy",
         hub={"path": "xcopa", "config": "{lang}", "english": {"path": "super_glue", "config": "copa"}},
@@ -277,6 +302,7 @@ _TASKS: tuple[Task, ...] = (
     # ----------------------------------------------------------------- retrieval (no training)
     Task(
         name="bucc2018", format="retrieval", role="retrieval", kit_name="bucc2018", languages=("zh",),
+        convert=convert.bucc, leaderboard="pairs",
         eval_split={"zh": "validation"}, label_names=(), metric="bucc_f1",
         hub={"path": "google/xtreme", "config": "bucc18.{lang}"}, head_group="retrieval", max_length=512,
         train_lang=None, known_splits=("validation", "test"), xtreme_languages=("zh",),
@@ -290,6 +316,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="tatoeba", format="retrieval", role="retrieval", kit_name="tatoeba", languages=_TATOEBA,
+        convert=convert.tatoeba, leaderboard="integers",
         eval_split=_every(_TATOEBA, "validation"), label_names=(), metric="tatoeba_accuracy",
         hub={"path": "google/xtreme", "config": "tatoeba.{lang}"}, head_group="retrieval", max_length=512,
         train_lang=None, known_splits=("validation",), xtreme_languages=_TATOEBA,
@@ -302,6 +329,7 @@ _TASKS: tuple[Task, ...] = (
     # ----------------------------------------------------------------- English intermediate tasks
     Task(
         name="anli_plus", format="pair_classification", role="intermediate", kit_name="anli_plus",
+        convert=convert.pair("premise", "hypothesis"),
         languages=("en",), eval_split={"en": "validation"}, label_names=NLI_LABELS, metric="accuracy",
         hub={"path": "anli", "config": "plain_text",
              "mix": ["mnli (glue mnli) train", "snli (snli plain_text) train"]},
@@ -326,6 +354,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="mnli", format="pair_classification", role="intermediate", kit_name="mnli", languages=("en",),
+        convert=convert.pair("premise", "hypothesis"),
         eval_split={"en": "validation_matched"}, label_names=NLI_LABELS, metric="accuracy",
         hub={"path": "glue", "config": "mnli"}, head_group="nli3", max_length=256,
         train_task="mnli", train_split="train", dev_task="mnli", dev_split="validation_matched",
@@ -339,6 +368,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="snli", format="pair_classification", role="intermediate", kit_name="snli", languages=("en",),
+        convert=convert.pair("premise", "hypothesis"),
         eval_split={"en": "validation"}, label_names=NLI_LABELS, metric="accuracy",
         hub={"path": "snli", "config": "plain_text"}, head_group="nli3", max_length=256,
         train_task="snli", train_split="train", dev_task="snli", dev_split="validation",
@@ -352,6 +382,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="qqp", format="pair_classification", role="intermediate", kit_name="qqp", languages=("en",),
+        convert=convert.pair("question1", "question2"),
         eval_split={"en": "validation"}, label_names=("not_duplicate", "duplicate"), metric="accuracy",
         hub={"path": "glue", "config": "qqp"}, head_group="qqp", max_length=256,
         train_task="qqp", train_split="train", dev_task="qqp", dev_split="validation",
@@ -365,6 +396,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="sst2", format="sentence_classification", role="intermediate", kit_name="sst2", languages=("en",),
+        convert=convert.sentence("sentence"),
         eval_split={"en": "validation"}, label_names=("negative", "positive"), metric="accuracy",
         hub={"path": "glue", "config": "sst2"}, head_group="sst2", max_length=256,
         train_task="sst2", train_split="train", dev_task="sst2", dev_split="validation",
@@ -374,6 +406,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="squad", format="extractive_qa", role="intermediate", kit_name="squad", languages=("en",),
+        convert=convert.qa,
         eval_split={"en": "validation"}, label_names=(), metric="squad",
         hub={"path": "squad", "config": "plain_text"}, head_group="squad", max_length=384,
         train_task="squad", train_split="train", dev_task="squad", dev_split="validation",
@@ -390,6 +423,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="hellaswag", format="multiple_choice", role="intermediate", kit_name="hellaswag", languages=("en",),
+        convert=convert.hellaswag,
         eval_split={"en": "validation"}, label_names=("ending0", "ending1", "ending2", "ending3"),
         metric="accuracy", hub={"path": "hellaswag", "config": "default"}, head_group="hellaswag",
         max_length=256, train_task="hellaswag", train_split="train", dev_task="hellaswag", dev_split="validation",
@@ -404,6 +438,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="ccg", format="token_tagging", role="intermediate", kit_name="ccg", languages=("en",),
+        convert=convert.ccg,
         eval_split={"en": "validation"}, label_names=(), metric="accuracy",
         hub={"path": None, "config": None,
              "note": "CCGbank (LDC2005T13) is LDC-licensed and not on the Hugging Face hub"},
@@ -419,6 +454,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="cosmosqa", format="multiple_choice", role="intermediate", kit_name="cosmosqa", languages=("en",),
+        convert=convert.cosmosqa,
         eval_split={"en": "validation"}, label_names=("answer0", "answer1", "answer2", "answer3"),
         metric="accuracy", hub={"path": "cosmos_qa", "config": "default"}, head_group="cosmosqa",
         max_length=256, train_task="cosmosqa", train_split="train", dev_task="cosmosqa", dev_split="validation",
@@ -432,6 +468,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="commonsenseqa", format="multiple_choice", role="intermediate", kit_name="commonsenseqa",
+        convert=convert.commonsenseqa,
         languages=("en",), eval_split={"en": "validation"}, label_names=("A", "B", "C", "D", "E"),
         metric="accuracy", hub={"path": "commonsense_qa", "config": "default"}, head_group="commonsenseqa",
         max_length=256, train_task="commonsenseqa", train_split="train", dev_task="commonsenseqa",
@@ -441,6 +478,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="socialiqa", format="multiple_choice", role="intermediate", kit_name="socialiqa", languages=("en",),
+        convert=convert.socialiqa,
         eval_split={"en": "validation"}, label_names=("1", "2", "3"), metric="accuracy",
         hub={"path": "social_i_qa", "config": "default"}, head_group="socialiqa", max_length=256,
         train_task="socialiqa", train_split="train", dev_task="socialiqa", dev_split="validation",
@@ -451,6 +489,7 @@ _TASKS: tuple[Task, ...] = (
     # ----------------------------------------------------------------- African languages (Q1, Q4)
     Task(
         name="masakhaner2", format="token_tagging", role="african", kit_name="masakhaner2", languages=_MASAKHA,
+        convert=convert.tagging("ner_tags"),
         eval_split=_every(_MASAKHA, "test"),
         label_names=("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-DATE", "I-DATE"),
         metric="f1", hub={"path": "masakhane/masakhaner2", "config": "{lang}"}, head_group="masakhaner2",
@@ -465,6 +504,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="masakhapos", format="token_tagging", role="african", kit_name="masakhapos", languages=_MASAKHA,
+        convert=convert.tagging("upos"),
         eval_split=_every(_MASAKHA, "test"),
         label_names=("NOUN", "PUNCT", "ADP", "NUM", "SYM", "SCONJ", "ADJ", "PART", "DET", "CCONJ", "PROPN",
                      "PRON", "X", "_", "ADV", "INTJ", "VERB", "AUX"),
@@ -479,6 +519,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="afrisenti", format="sentence_classification", role="african", kit_name="afrisenti",
+        convert=convert.sentence("tweet"),
         languages=_AFRISENTI, eval_split=_every(_AFRISENTI, "test"),
         label_names=("positive", "neutral", "negative"), metric="accuracy",
         hub={"path": "shmuhammad/AfriSenti-twitter-sentiment", "config": "{lang}"}, head_group="afrisenti",
@@ -494,6 +535,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="masakhanews", format="sentence_classification", role="african", kit_name="masakhanews",
+        convert=convert.sentence("headline"),
         languages=_MASAKHANEWS, eval_split=_every(_MASAKHANEWS, "test"),
         label_names=("business", "entertainment", "health", "politics", "religion", "sports", "technology"),
         metric="accuracy", hub={"path": "masakhane/masakhanews", "config": "{lang}"}, head_group="masakhanews",
@@ -508,6 +550,7 @@ _TASKS: tuple[Task, ...] = (
     ),
     Task(
         name="afriqa", format="extractive_qa", role="african", kit_name="afriqa", languages=_AFRIQA,
+        convert=convert.afriqa,
         eval_split=_every(_AFRIQA, "test"), label_names=(), metric="squad",
         hub={"path": "masakhane/afriqa-gold-passages", "config": "{lang}"}, head_group="afriqa",
         max_length=384, train_task="afriqa", train_lang=None, train_split="train",
@@ -524,6 +567,7 @@ _TASKS: tuple[Task, ...] = (
     # ----------------------------------------------------------------- MLM baseline
     Task(
         name="mlm", format="raw_text", role="mlm", kit_name="mlm", languages=_MLM, eval_split={},
+        convert=convert.raw_text,
         label_names=(), metric="mlm_loss", hub={"path": None, "config": None}, head_group="mlm",
         max_length=256, train_task="mlm", train_lang=None, train_split="train", known_splits=("train",),
         stand_ins=(
@@ -534,14 +578,14 @@ _TASKS: tuple[Task, ...] = (
     ),
 )
 
-_BY_NAME: dict[str, Task] = {task.name: task for task in _TASKS}
+_BY_NAME: dict[str, Task] = {task.name: task for task in _TASKS}  # the registry: the table plus registered tasks
 
 
 def names(role: str | None = None) -> list[str]:
     """Registered task names in registry order, optionally only those of one role."""
     if role is not None and role not in ROLES:
         raise XtlError(f"unknown task role {role!r}; roles: {', '.join(ROLES)}")
-    return [task.name for task in _TASKS if role is None or task.role == role]
+    return [task.name for task in _BY_NAME.values() if role is None or task.role == role]
 
 
 def get(name: str | Task) -> Task:
@@ -556,4 +600,29 @@ def get(name: str | Task) -> Task:
 
 def all_tasks() -> list[Task]:
     """Every registered task, in registry order."""
-    return list(_TASKS)
+    return list(_BY_NAME.values())
+
+
+def register(task: Task) -> Task:
+    """Add a task of one's own (after the table's); its rows are read from the kit layout like any other.
+
+    The one thing a new task needs besides its files (`<kit or $XTL_DATA_EXTRA>/<kit_name>/<lang>/<split>.jsonl.gz`,
+    with a MANIFEST.json listing their sha256): no other module names tasks.
+    """
+    checks = (("format", task.format, FORMATS), ("role", task.role, ROLES), ("metric", task.metric, METRICS))
+    for what, value, known in checks:
+        if value not in known:
+            raise XtlError(f"task {task.name!r} has unknown {what} {value!r}; use one of {', '.join(known)}")
+    if not callable(task.convert):
+        raise XtlError(f"task {task.name!r} needs a row converter (convert=...), e.g. xtl.convert.pair('a', 'b')")
+    if task.name in _BY_NAME:
+        raise XtlError(f"task {task.name!r} is already registered; choose another name")
+    _BY_NAME[task.name] = task
+    return task
+
+
+def unregister(name: str) -> None:
+    """Remove a task added with `register` (the table's own tasks stay)."""
+    if name in {task.name for task in _TASKS}:
+        raise XtlError(f"task {name!r} is one of the registry's own tasks; only registered ones can be removed")
+    _BY_NAME.pop(name, None)

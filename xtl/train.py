@@ -32,10 +32,11 @@ from xtl.heads import MultiHeadModel
 
 @dataclass
 class TrainConfig:
-    """Everything that shapes training; defaults follow jiant's XTREME settings where they fit a CPU."""
+    """Everything that shapes training. Its defaults are the project's only training defaults:
+    `xtl.config.DEFAULT_TRAIN` reads them, so changing one changes every run id."""
 
-    learning_rate: float = 1e-5
-    batch_size: int = 4  # global batch per micro-step (split across processes)
+    learning_rate: float = 2e-5
+    batch_size: int = 16  # global batch per micro-step (split across processes)
     grad_accum: int = 1
     epochs: float = 1.0
     max_steps: int = 0  # optimiser steps; 0 = from epochs

@@ -21,7 +21,7 @@ from xtl import scoring, tasks
 from xtl.errors import XtlError
 
 BASELINE = "baseline"
-TRANSLATED_NLI = "xnli-translated"   # the C6 translated-data setting (see xtl.experiment)
+TRANSLATED_NLI = "xnli-translated"   # the C6 translated-data setting (see xtl.config)
 
 def setting_name(intermediate_tasks: Sequence[str], mlm: bool = False) -> str:
     """The label of an intermediate setting: 'baseline', 'mnli', 'mnli+qqp', 'mnli+mlm', ..."""
