@@ -21,6 +21,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from xtl import data, models, predict, runs, scoring, tasks
+from xtl import retrieval as retrieval_lib  # its name: `retrieval` here is phase "retrieval"
 from xtl.config import (
     MLM,
     OPTIONAL_TRAIN,
@@ -299,8 +300,6 @@ def _training_data(task: tasks.Task) -> tuple:
 def retrieval(config: dict[str, Any], profile: str = "adhoc", experiment: str = "retrieval",
               progress: bool = True, force: bool = False) -> Path:
     """BUCC or Tatoeba from mean-pooled sentence vectors of one encoder layer; the run folder."""
-    from xtl import retrieval as retrieval_lib
-
     resolved = resolve_retrieval(config)
     cfg = resolved["retrieval"]
     task = tasks.get(cfg["task"])
