@@ -316,6 +316,13 @@ def test_c5_not_testable_without_intermediate_runs(tmp_path):
     assert claims.verdict_c5(res).verdict == NOT_TESTABLE
 
 
+def test_c5_not_testable_with_a_single_intermediate_setting(tmp_path):
+    """Whatever its gain, one setting leaves nothing to pick (a big gain here would read as 'reproduced')."""
+    acc = {("baseline", "xnli"): 60.0, ("mnli", "xnli"): 70.0, ("baseline", "xcopa"): 50.0, ("mnli", "xcopa"): 60.0}
+    v = claims.verdict_c5(Results(world(tmp_path, acc, dev={("mnli", t): 70.0 for t in ("xnli", "xcopa")}), n_boot=300))
+    assert v.verdict == NOT_TESTABLE and "nothing to pick" in v.reason
+
+
 # --------------------------------------------------------------------------- C6
 
 def c6_world(root, mlm_gap: float, translated_gap: float, with_translated: bool = True):

@@ -241,11 +241,15 @@ def verdict_c5(res: Results) -> Verdict:
 
     Rule: per target, pick the English intermediate setting with the best English validation score
     (never the evaluated languages); the average over targets of (picked − baseline) has an interval
-    above zero.
+    above zero. Picking needs a choice: with a single intermediate setting the claim is C1's question
+    about that setting, not C5's, so it is not testable here.
     """
     settings = english_settings(res)
     if not settings:
         return _not_testable("no intermediate-task run in these results")
+    if len(settings) < 2:
+        return _not_testable(f"one intermediate setting ({settings[0]}) in these results: nothing to pick the best "
+                             "from; C5 needs at least two")
     targets, left_out = [], {}
     for task in res.tasks:
         candidates = [s for s in settings if res.has(s, task)]
