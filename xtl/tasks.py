@@ -6,7 +6,7 @@ entry: `convert` reads its kit rows, `format` and `metric` pick its columns, hea
 makes a sentence pool), `leaderboard` names its XTREME prediction file. So a new task of an existing
 format is one `register(Task(...))` plus its files in the kit layout (e.g. under `$XTL_DATA_EXTRA`;
 tests/test_toy_task.py does just that). Split
-choices follow the kit's recommendations (/work/shared/data/SOURCES.md): evaluate on `test` where
+choices follow the data kit's recommendations (its SOURCES.md): evaluate on `test` where
 it exists with labels, else `validation`; early-stop on English data that is never evaluated;
 never train on any language's copy of an evaluated item.
 
