@@ -194,6 +194,17 @@ def _command() -> str:
     return " ".join([program, *sys.argv[1:]])
 
 
+def write_result(result: dict[str, Any], out: str | Path | None, suffix: str, lines: list[str]) -> Path:
+    """Write a bench's JSON (benchmarks/results/<device label><suffix>.json unless `out`), then print its table."""
+    target = Path(out) if out is not None else RESULTS / f"{default_label()}{suffix}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {target}")
+    for line in lines:
+        print(line)
+    return target
+
+
 def table(result: dict[str, Any]) -> list[str]:
     """The summary as text lines; the last two are `speedup_vs_trainer=X.XX` and `speedup_vs_best_trainer=X.XX`."""
     header = (f"{'model':17} {'side':15} {'ex/s':>8} {'tok/s':>9} {'pad %':>6} {'peak MiB':>9} {'TFLOP/s':>8} "
@@ -231,12 +242,7 @@ def main(models: list[str] | None = None, steps: int | None = None, repeats: int
         default_steps = GPU_STEPS if gpu else CPU_STEPS
         workloads = [build_workload(m, steps or default_steps.get(m, 20), batch, max_length) for m in models]
     result = run_bench(workloads, repeats or (3 if gpu else 2), precision, only, warmup_steps, peak_n=peak_n)
-    target = Path(out) if out is not None else RESULTS / f"{default_label()}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {target}")
-    for line in table(result):
-        print(line)
+    write_result(result, out, "", table(result))
     return result
 
 

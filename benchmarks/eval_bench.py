@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import json
 import os
 import statistics
 import sys
@@ -34,7 +33,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.bench import RESULTS, default_label, environment, geometric_mean
+from benchmarks.bench import environment, geometric_mean, write_result
 from benchmarks.roofline import MATMUL_N, measure_matmul_peak, roofline_fraction
 from benchmarks.workload import current_device, forward_flops, matmul_params
 from xtl import data, models, predict, tasks
@@ -268,12 +267,7 @@ def main(model_names: list[str] | None = None, task_names: list[str] | None = No
               "limit_per_language": limit, "max_length": max_length, "batch_size": batch_size, "repeats": repeats,
               "matmul_peak_flops": peak["flops"], "matmul_peak": peak, "evaluations": evaluations,
               "eval_speedup_vs_plain": geometric_mean([t["speedup"] for m in evaluations for t in m["tasks"]])}
-    target = Path(out) if out is not None else RESULTS / f"{default_label()}-eval.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {target}")
-    for line in table(result):
-        print(line)
+    write_result(result, out, "-eval", table(result))
     return result
 
 

@@ -48,10 +48,11 @@ import xtl.models
 import xtl.predict
 import xtl.runs
 import xtl.scoring
-from benchmarks.bench import RESULTS, default_label, environment
+from benchmarks.bench import environment, write_result
 from xtl import profiles
 from xtl.errors import XtlError
 from xtl.paths import BOOK_RUNS_ENV
+from xtl.paths import environment as variables_set
 
 OTHER = "other"
 DEV = "dev scoring"
@@ -124,20 +125,11 @@ def timers(clock: PhaseClock) -> Iterator[None]:
 @contextlib.contextmanager
 def scratch_folders(keep: str | None = None) -> Iterator[Path]:
     """Results, phase-2 checkpoints and run notebooks in a temporary folder; the environment restored after."""
-    names = ("XTL_RESULTS", "XTL_CHECKPOINTS", BOOK_RUNS_ENV)
-    saved = {name: os.environ.get(name) for name in names}
     with tempfile.TemporaryDirectory(prefix="xtl-run-profile-") as folder:
         root = Path(keep) if keep else Path(folder)
-        for name, sub in zip(names, ("results", "checkpoints", "book-runs")):
-            os.environ[name] = str(root / sub)
-        try:
+        with variables_set(**{name: str(root / sub) for name, sub in
+                            zip(("XTL_RESULTS", "XTL_CHECKPOINTS", BOOK_RUNS_ENV), ("results", "checkpoints", "book-runs"))}):
             yield root
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 
 def run_config(profile: str, run: str, overrides: dict[str, Any]) -> tuple[profiles.Run, dict[str, Any]]:
@@ -204,12 +196,7 @@ def main(profile: str = "laptop", run: str = "baseline-panx-s0", overrides: dict
         env["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result = {"schema": 1, "kind": "run-profile", "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "command": " ".join(["python -m benchmarks.run_profile", *sys.argv[1:]]), "environment": env, **result}
-    target = Path(out) if out is not None else RESULTS / f"{default_label()}-run-profile.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {target}")
-    for line in table(result):
-        print(line)
+    write_result(result, out, "-run-profile", table(result))
     return result
 
 

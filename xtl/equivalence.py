@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import filecmp
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 from xtl import runs
 from xtl.errors import XtlError
-from xtl.paths import repo_relative
+from xtl.paths import environment, repo_relative
 
 COMPARED = ("per_language", "english_dev", "average", "average_all_languages")
 
@@ -34,21 +33,12 @@ def rerun(folder: Path, scratch: Path) -> Path:
     from xtl import experiment  # lazy: torch
 
     config = json.loads((folder / "config.json").read_text())
-    names = ("XTL_RESULTS", "XTL_CHECKPOINTS")
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update({"XTL_RESULTS": str(scratch / "results"), "XTL_CHECKPOINTS": str(scratch / "checkpoints")})
-    try:
+    with environment(XTL_RESULTS=str(scratch / "results"), XTL_CHECKPOINTS=str(scratch / "checkpoints")):
         if "target" in config:
             return experiment.target(config, profile="same-numbers")
         if "retrieval" in config:
             return experiment.retrieval(config, profile="same-numbers")
-        raise XtlError(f"{folder} is not a target or retrieval run (no 'target' or 'retrieval' in its config.json)")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    raise XtlError(f"{folder} is not a target or retrieval run (no 'target' or 'retrieval' in its config.json)")
 
 
 def differences(recorded: Path, again: Path) -> list[str]:

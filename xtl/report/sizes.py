@@ -12,7 +12,6 @@ bound and the size it picks errs on the large side.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from xtl import book_index, profiles, tasks
-from xtl.paths import results_root
+from xtl.paths import environment, results_root
 
 FRACTION = 0.9        # share of the plateau's gain over chance a size must reach
 RISING_POINTS = 1.0   # a curve whose last fifth still gains more than this is "still rising"
@@ -87,16 +86,8 @@ def cost(profile: str) -> pd.DataFrame:
     Columns label, kind, target, estimate_s, measured_s (NaN until the run is in the book's manifest).
     The estimate ignores this machine's checkpoint cache, so the page gives the cost of a fresh clone.
     """
-    saved = os.environ.get("XTL_CHECKPOINTS")
-    with tempfile.TemporaryDirectory() as empty:
-        os.environ["XTL_CHECKPOINTS"] = empty
-        try:
-            planned = profiles.expand(profile)
-        finally:
-            if saved is None:
-                os.environ.pop("XTL_CHECKPOINTS", None)
-            else:
-                os.environ["XTL_CHECKPOINTS"] = saved
+    with tempfile.TemporaryDirectory() as empty, environment(XTL_CHECKPOINTS=empty):
+        planned = profiles.expand(profile)
     manifest = book_index.read_manifest(profile)
     rows = [{"label": run.label, "kind": run.kind, "target": run.cells.get("target") or run.cells.get("retrieval"),
              "estimate_s": run.estimate_s,
