@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from xtl import experiment
+from xtl import compressed, experiment
 from xtl.config import resolve_target
 from xtl.errors import XtlError
 
@@ -42,7 +42,7 @@ def test_phase_2_and_3(results, intermediate, target):
     assert config["target"]["task"] == target["task"] and config["intermediate"]["tasks"] == intermediate["tasks"]
     assert env["versions"]["torch"].startswith("2.13.0") and env["wall_s"] > 0
     for lang in target["languages"]:
-        lines = (folder / "predictions" / f"{lang}.jsonl").read_text().splitlines()
+        lines = compressed.read_text(folder / "predictions" / f"{lang}.jsonl.gz").splitlines()
         assert len(lines) == 8 and {"gold", "prediction"} <= set(json.loads(lines[0]))
     if intermediate["tasks"]:
         phase2 = list((results / "smoke" / "intermediate").iterdir())

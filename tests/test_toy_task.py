@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from xtl import convert, data, experiment, tasks
+from xtl import compressed, convert, data, experiment, tasks
 from xtl.errors import XtlError
 
 TOY = tasks.Task(
@@ -91,7 +91,7 @@ def test_toy_task_runs_through_phase_3(toy):
     assert set(metrics["per_language"]) == {"en", "de"}
     assert all(0 <= scores["accuracy"] <= 100 for scores in metrics["per_language"].values())
     for lang in ("en", "de"):
-        lines = (folder / "predictions" / f"{lang}.jsonl").read_text().splitlines()
+        lines = compressed.read_text(folder / "predictions" / f"{lang}.jsonl.gz").splitlines()
         assert len(lines) == 8 and json.loads(lines[0])["gold"] in (0, 1)
     assert not (folder / "predictions" / "xtreme").exists()  # no leaderboard layout: no submission file
 

@@ -4,8 +4,8 @@ Every run records the fingerprint of the core code that made it (`xtl.runs.core_
 `xtl run` re-runs nothing made by other code unless asked, reporting it *stale*. A refactor that only
 moves code changes the fingerprint without changing a number. This command re-runs finished runs
 with the code at hand, in a scratch folder, and compares what they produce with what they recorded:
-the per-language metrics, the English dev score and every prediction file, byte for byte. When all
-of them match, it records the two fingerprints in `xtl/same_numbers.json` (with the runs checked,
+the per-language metrics, the English dev score and the text of every prediction file (gzipped or,
+in older runs, plain). When all of them match, it records the two fingerprints in `xtl/same_numbers.json` (with the runs checked,
 the git revision and the date), and from then on runs made by either count as current
 (`xtl.runs.same_numbers`). When anything differs, it prints the difference and records nothing.
 """
@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import filecmp
 import json
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from xtl import runs
+from xtl import compressed, runs
 from xtl.errors import XtlError
 from xtl.paths import environment, repo_relative
 
@@ -46,14 +45,21 @@ def differences(recorded: Path, again: Path) -> list[str]:
     old, new = (json.loads((f / "metrics.json").read_text()) for f in (recorded, again))
     found = [f"metrics.json {key}: {old.get(key)!r} then, {new.get(key)!r} now" for key in COMPARED
              if old.get(key) != new.get(key)]
-    old_predictions, new_predictions = recorded / "predictions", again / "predictions"
-    names = sorted({str(p.relative_to(root)) for root in (old_predictions, new_predictions)
-                    for p in root.rglob("*") if p.is_file()})
-    for name in names:
-        a, b = old_predictions / name, new_predictions / name
-        if not (a.is_file() and b.is_file() and filecmp.cmp(a, b, shallow=False)):
-            found.append(f"predictions/{name} differs")
-    return found
+    return found + differences_in_predictions(recorded, again)
+
+
+def differences_in_predictions(recorded: Path, again: Path) -> list[str]:
+    """The prediction files whose text differs between two run folders (or that only one has)."""
+    old_files, new_files = (_prediction_files(f / "predictions") for f in (recorded, again))
+    return [f"predictions/{name} differs" for name in sorted(old_files.keys() | new_files.keys())
+            if name not in old_files or name not in new_files
+            or compressed.read_text(old_files[name]) != compressed.read_text(new_files[name])]
+
+
+def _prediction_files(folder: Path) -> dict[str, Path]:
+    """A run's prediction files by what they hold (names without .gz: older runs kept them plain)."""
+    return {str(p.with_name(compressed.logical_name(p)).relative_to(folder)): p
+            for p in folder.rglob("*") if p.is_file()}
 
 
 def record(made: str, current: str, checked: list[str]) -> None:

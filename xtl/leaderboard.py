@@ -16,7 +16,7 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any
 
-from xtl import tasks
+from xtl import compressed, tasks
 from xtl.errors import XtlError
 from xtl.tasks import Task
 
@@ -79,21 +79,25 @@ def write_predictions(
     predictions: Mapping[str, str] | Sequence[Any],
     out_dir: str | Path,
     split: str = "test",
+    compress: bool = False,
 ) -> Path:
     """Write one language's predictions of an XTREME task in the leaderboard format; return the path.
 
     `predictions`: QA {question id: answer}; tagging a list of tag lists; bucc2018 a list of
     (source id, English id) pairs; tatoeba retrieved row indices; xnli/pawsx label ids (XNLI ids
-    are written as names) or names. The layout is the task's `leaderboard` field.
+    are written as names) or names. The layout is the task's `leaderboard` field. `compress` writes
+    `<path>.gz` instead (a run folder keeps them so; gunzip them before submitting).
     """
     spec = tasks.get(task)
     path = prediction_path(spec, lang, out_dir, split)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if LAYOUTS[_layout(spec)] == "json":
         if not isinstance(predictions, Mapping):
             raise XtlError(f"{spec.name} predictions must map question ids to answer texts")
-        path.write_text(json.dumps(dict(predictions), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(dict(predictions), ensure_ascii=False, indent=2) + "\n"
     else:
-        lines = _lines(spec, predictions)
-        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        text = "".join(line + "\n" for line in _lines(spec, predictions))
+    if compress:
+        return compressed.write_text(path.with_name(path.name + compressed.SUFFIX), text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
     return path

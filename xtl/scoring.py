@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from xtl import leaderboard, metrics, tasks
+from xtl import compressed, leaderboard, metrics, tasks
 from xtl.errors import XtlError
 from xtl.tasks import Task
 
@@ -122,14 +122,14 @@ def average(per_language: dict[str, dict[str, float]]) -> dict[str, float]:
 
 
 def write_predictions(folder: Path, task: Task, lang: str, rows: list[dict[str, Any]], predictions: list[Any]) -> None:
-    """One JSON line per evaluated row (gold beside prediction), plus the XTREME leaderboard file."""
+    """One JSON line per evaluated row (gold beside prediction), plus the XTREME leaderboard file; both gzipped."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{lang}.jsonl", "w") as handle:
-        handle.writelines(json.dumps({"gold": _gold(task, row), "prediction": prediction}, ensure_ascii=False) + "\n"
-                          for row, prediction in zip(rows, predictions))
+    compressed.write_text(folder / f"{lang}.jsonl.gz", "".join(
+        json.dumps({"gold": _gold(task, row), "prediction": prediction}, ensure_ascii=False) + "\n"
+        for row, prediction in zip(rows, predictions)))
     if task.leaderboard is not None:  # XTREME has a submission file for this task
-        leaderboard.write_predictions(task, lang, _leaderboard_view(task, rows, predictions), folder / "xtreme")
+        leaderboard.write_predictions(task, lang, _leaderboard_view(task, rows, predictions), folder / "xtreme",
+                                      compress=True)
 
 
 def _gold(task: Task, row: dict[str, Any]) -> Any:

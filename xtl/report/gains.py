@@ -18,7 +18,6 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ import pandas as pd
 from xtl import tasks
 from xtl.errors import XtlError
 from xtl.report.canonical import BASELINE, canonical
-from xtl.report.items import ItemScores, item_scores, read_predictions
+from xtl.report.items import ItemScores, item_scores, prediction_file, read_predictions
 from xtl.report.stats import Estimate, percentile_interval, t_half_width
 from xtl.scoring import ALL_LANGS_AVG, language_average
 
@@ -146,7 +145,7 @@ class Results:
         """Every run of (setting, task) saved per-item predictions for every language we average."""
         for seed in self.seeds(setting, task):
             run_path = self._run_rows(setting, task, seed)["run_path"].iloc[0]
-            if not all((Path(run_path) / "predictions" / f"{lang}.jsonl").is_file() for lang in self.languages[task]):
+            if not all(prediction_file(run_path, lang) for lang in self.languages[task]):
                 return False
         return True
 

@@ -1,6 +1,6 @@
 """Per-item re-scoring of saved predictions, so that a resample of items is re-scored in one vectorised step.
 
-A run's `predictions/<lang>.jsonl` holds one line per evaluated item ({"gold", "prediction"}); the
+A run's `predictions/<lang>.jsonl.gz` (`.jsonl` in older runs) holds one line per evaluated item ({"gold", "prediction"}); the
 pieces here score each item as `xtl.scoring.score` scores the whole file, which is what the paired
 bootstrap of the claims (`xtl.report.gains`) resamples.
 """
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from seqeval.metrics.sequence_labeling import get_entities
 
-from xtl import metrics, tasks
+from xtl import compressed, metrics, tasks
 from xtl.errors import XtlError
 
 
@@ -97,9 +97,13 @@ def _guess_format(lines: list[dict[str, Any]]) -> str:
 
 
 def read_predictions(run_path: str | Path, lang: str) -> list[dict[str, Any]] | None:
-    """The lines of a run's predictions/<lang>.jsonl, or None when the run saved none for `lang`."""
-    path = Path(run_path) / "predictions" / f"{lang}.jsonl"
-    if not path.is_file():
+    """The lines of a run's predictions/<lang>.jsonl(.gz), or None when the run saved none for `lang`."""
+    path = prediction_file(run_path, lang)
+    if path is None:
         return None
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    return [json.loads(line) for line in compressed.read_text(path).splitlines() if line.strip()]
+
+
+def prediction_file(run_path: str | Path, lang: str) -> Path | None:
+    """Where a run keeps its predictions for `lang` (gzipped, or plain in older runs); None when it has none."""
+    return compressed.find(Path(run_path) / "predictions" / f"{lang}.jsonl")

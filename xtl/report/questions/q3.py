@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from xtl import data, metrics
 from xtl.errors import XtlError
+from xtl.report.items import read_predictions
 from xtl.report.questions.data import has_tasks
 from xtl.report.questions.rules import INCONCLUSIVE, NO_DIFFERENCE, Analysis, classify, not_run, seeds_note
 from xtl.report.stats import Effect, Verdict, contrast
@@ -24,7 +23,7 @@ def qa_item_table(lines: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str
                   token_count: Callable[[str, str], int], window: int, norm_lang: str | None = None) -> pd.DataFrame:
     """Per evaluated QA item: F1, EM (0-100), tokens of question+context, long (tokens > window).
 
-    `lines` are a run's predictions/<lang>.jsonl in row order and `rows` the same rows re-loaded
+    `lines` are a run's predictions/<lang>.jsonl(.gz) in row order and `rows` the same rows re-loaded
     with xtl.data.load; the ids must agree item by item.
     """
     if len(lines) != len(rows):
@@ -52,8 +51,7 @@ def q3_items(frame: pd.DataFrame, token_count: Callable[[str, str], int]) -> pd.
     for run_path, run in rows.groupby("run_path"):
         first = run.iloc[0]
         for lang in run["language"]:
-            lines = [json.loads(x) for x in (Path(run_path) / "predictions" / f"{lang}.jsonl").read_text().splitlines()
-                     if x.strip()]
+            lines = read_predictions(run_path, lang) or []
             split = run[run["language"] == lang]["split"].iloc[0] or "test"
             limit = None if pd.isna(first["eval_limit"]) else int(first["eval_limit"])
             reloaded = list(data.load(Q3_TARGET, lang, split, limit=limit, seed=int(first["seed"])))
