@@ -10,9 +10,7 @@ GLUE test sets) are not written; single unlabelled rows (SNLI's '-' pairs) are d
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import json
 import os
 import socket
@@ -23,6 +21,7 @@ from urllib.parse import urlparse
 
 import datasets
 
+from xtl import compressed
 from xtl import tasks as registry
 from xtl.errors import XtlError
 from xtl.tasks import Task
@@ -197,11 +196,8 @@ def _to_kit(spec: Task, lang: str, row: dict[str, Any]) -> dict[str, Any] | None
 
 def _write(path: Path, rows: list[dict[str, Any]], full_rows: int, source: str) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as handle:
-        for row in rows:
-            handle.write((json.dumps(row, ensure_ascii=False, default=_json_default) + "\n").encode("utf-8"))
-    data = buffer.getvalue()
+    data = compressed.gzip_bytes("".join(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n"
+                                         for row in rows))
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
