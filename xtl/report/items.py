@@ -1,8 +1,8 @@
 """Per-item re-scoring of saved predictions, so that a resample of items is re-scored in one vectorised step.
 
-A run's `predictions/<lang>.jsonl.gz` (`.jsonl` in older runs) holds one line per evaluated item ({"gold", "prediction"}); the
-pieces here score each item as `xtl.scoring.score` scores the whole file, which is what the paired
-bootstrap of the claims (`xtl.report.gains`) resamples.
+A run's `predictions/<lang>.jsonl.gz` (`.jsonl` in older runs) holds one line per evaluated item
+({"gold", "prediction"}); the pieces here score each item as `xtl.scoring.score` scores the whole
+file, which is what the paired bootstrap of the claims (`xtl.report.gains`) resamples.
 """
 
 from __future__ import annotations
