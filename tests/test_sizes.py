@@ -67,3 +67,16 @@ def test_cost_estimates_every_run_from_scratch_and_reads_measured_times(tmp_path
     assert measured["target/baseline-xnli-s0"] == 451.0 and measured.isna().sum() == 59
     assert set(cost["target"]) >= {"xnli", "xquad", "mlqa", "tatoeba"}
     assert os.environ["XTL_CHECKPOINTS"] == str(tmp_path / "not-used")  # restored after the estimate
+
+
+def test_projection_scales_each_target_by_its_own_measured_pace():
+    nan = float("nan")
+    cost = pd.DataFrame([
+        {"label": "a", "kind": "target", "target": "xnli", "estimate_s": 100.0, "measured_s": 50.0},
+        {"label": "b", "kind": "target", "target": "xnli", "estimate_s": 100.0, "measured_s": nan},
+        {"label": "c", "kind": "target", "target": "panx", "estimate_s": 100.0, "measured_s": 200.0},
+        {"label": "d", "kind": "retrieval", "target": "bucc2018", "estimate_s": 30.0, "measured_s": nan},
+    ])
+    # a and c as measured; b at xnli's pace (0.5); d at the pace of all finished runs (250 / 200)
+    assert sizes.projected_s(cost) == pytest.approx(50 + 200 + 50 + 30 * 1.25)
+    assert sizes.projected_s(cost.assign(measured_s=nan)) == pytest.approx(330.0)  # nothing measured: the estimate

@@ -93,3 +93,16 @@ def cost(profile: str) -> pd.DataFrame:
              "estimate_s": run.estimate_s,
              "measured_s": manifest.get(run.label, {}).get("notebook_wall_s", float("nan"))} for run in planned]
     return pd.DataFrame(rows, columns=["label", "kind", "target", "estimate_s", "measured_s"])
+
+
+def projected_s(cost_table: pd.DataFrame) -> float:
+    """Seconds a profile takes at the pace its finished runs measured: measured time for finished runs,
+    and for the others the estimate scaled by measured/estimated of finished runs of the same kind and
+    target (else of all finished runs; else the estimate as it stands)."""
+    done = cost_table.dropna(subset=["measured_s"])
+    overall = done["measured_s"].sum() / done["estimate_s"].sum() if len(done) else 1.0
+    pace = (done.groupby(["kind", "target"])["measured_s"].sum()
+            / done.groupby(["kind", "target"])["estimate_s"].sum()).to_dict()
+    todo = cost_table[cost_table["measured_s"].isna()]
+    return float(done["measured_s"].sum() + sum(row.estimate_s * pace.get((row.kind, row.target), overall)
+                                                for row in todo.itertuples()))
