@@ -303,6 +303,43 @@ def test_kill_and_resume_redoes_only_the_unfinished_run(isolated):
     assert len(resumed.calls) == len(planned) - 2 and resumed.calls[0] == killed.calls[2]
 
 
+def test_a_profile_copies_the_runs_its_parent_finished(isolated, grid):
+    """`extends` shares finished runs of the same config: copied (results, notebook, measured time), not re-run."""
+    grid = copy.deepcopy(grid)
+    grid["profiles"]["wider"] = {"extends": "smoke", "seeds": [0, 1], "experiments": {
+        "target": {"runs": [{"intermediate": "baseline", "target": "panx"}]}}}
+    assert profiles.ancestors("wider", grid) == ["smoke"] and profiles.ancestors("smoke", grid) == []
+    runner.run_profile("smoke", executor=FakeExecutor(), grid=grid, only=["baseline-panx"], out=io.StringIO())
+    parent = next(r for r in profiles.expand("smoke", grid=grid) if r.name == "baseline-panx-s0")
+    listing = io.StringIO()
+    runner.run_profile("wider", dry_run=True, grid=grid, out=listing)
+    assert "1 finished, 1 to run" in listing.getvalue()
+    assert re.search(r"target/baseline-panx-s0 +finished in smoke, to copy", listing.getvalue())
+    fake, out = FakeExecutor(), io.StringIO()
+    runner.run_profile("wider", executor=fake, grid=grid, out=out)
+    assert fake.calls == ["target:tiny-random:[]:panx"]  # seed 1 only
+    assert "target/baseline-panx-s0 ... finished in profile 'smoke', copied" in out.getvalue()
+    child = parent.in_profile("wider")
+    assert child.is_finished() and child.results.name == parent.results.name
+    assert (child.results / "metrics.json").read_bytes() == (parent.results / "metrics.json").read_bytes()
+    entry = book_index.read_manifest("wider")[child.label]
+    assert entry["copied_from"] == "smoke" and entry["results"] == f"wider/target/{parent.results.name}"
+    assert entry["notebook_wall_s"] == book_index.read_manifest("smoke")[parent.label]["notebook_wall_s"]
+    assert not list(isolated.rglob("*.partial"))
+
+
+def test_a_stale_parent_run_is_not_copied(isolated, grid):
+    grid = copy.deepcopy(grid)
+    grid["profiles"]["wider"] = {"extends": "smoke", "experiments": {
+        "target": {"runs": [{"intermediate": "baseline", "target": "panx"}]}}}
+    runner.run_profile("smoke", executor=FakeExecutor(), grid=grid, only=["baseline-panx"], out=io.StringIO())
+    parent = next(r for r in profiles.expand("smoke", grid=grid) if r.name == "baseline-panx-s0")
+    runs.write_json(parent.results / "env.json", {"core_fingerprint": "0123456789abcdef"})
+    fake = FakeExecutor()
+    runner.run_profile("wider", executor=fake, grid=grid, out=io.StringIO())
+    assert fake.calls == ["target:tiny-random:[]:panx"] and "copied_from" not in book_index.read_manifest("wider")[parent.label]
+
+
 def test_missing_results_reruns_the_notebook(isolated):
     runner.run_profile("smoke", executor=FakeExecutor(), out=io.StringIO())
     victim = profiles.expand("smoke")[3]

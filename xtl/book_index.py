@@ -41,6 +41,14 @@ def record(run: Run, took: float) -> None:
     runs.write_json(manifest_path(run.profile), manifest)
 
 
+def record_copy(run: Run, source: Run) -> None:
+    """Record `run` as a copy of `source`, a finished run of another profile, with the time measured there."""
+    manifest = read_manifest(run.profile)
+    manifest[run.label] = {**read_manifest(source.profile)[source.label],
+                           "results": str(run.results.relative_to(results_root())), "copied_from": source.profile}
+    runs.write_json(manifest_path(run.profile), manifest)
+
+
 def write_book_index(profile: str | None = None) -> list[Path]:
     """Regenerate `<book runs>/<profile>/index.md` for one profile or every profile with runs."""
     root = book_runs_root()

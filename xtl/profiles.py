@@ -14,7 +14,7 @@ import copy
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,11 @@ class Run:
     def notebook(self) -> Path:
         return book_runs_root() / self.profile / self.experiment / f"{self.name}.ipynb"
 
+    def in_profile(self, profile: str) -> Run:
+        """The same run (same config, same run id) as profile `profile` would hold it."""
+        relative = self.results.relative_to(results_root() / self.profile)
+        return replace(self, profile=profile, results=results_root() / profile / relative)
+
     def is_finished(self) -> bool:
         return self.notebook.is_file() and runs.is_complete(self.results)
 
@@ -138,6 +143,17 @@ def profile_spec(grid: dict[str, Any], profile: str, _seen: tuple[str, ...] = ()
         if key not in spec:
             raise XtlError(f"profile '{profile}' has no '{key}:'; add it in {GRID_FILE}")
     return spec
+
+
+def ancestors(profile: str, grid: dict[str, Any] | Path | None = None) -> list[str]:
+    """The profiles `profile` extends, nearest first (their finished runs of the same config are its runs too)."""
+    grid = grid if isinstance(grid, dict) else load_grid(grid)
+    profile_spec(grid, profile)  # unknown profiles and cycles fail here, in one line
+    chain, parent = [], grid["profiles"][profile].get("extends")
+    while parent:
+        chain.append(parent)
+        parent = grid["profiles"][parent].get("extends")
+    return chain
 
 
 def _kind(axes: list[str]) -> str:

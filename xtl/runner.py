@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from xtl import notebook_paths, runs
-from xtl.book_index import record, write_book_index
+from xtl.book_index import read_manifest, record, record_copy, write_book_index
 from xtl.errors import XtlError
 from xtl.estimate import format_duration
 from xtl.notebook_parameters import config_from_parameters, parameter_value
 from xtl.paths import BOOK_RUNS_ENV, book_runs_root, cache_root, repo_relative, repo_root, results_root
-from xtl.profiles import STALE, UNKNOWN, Run, expand
+from xtl.profiles import STALE, UNKNOWN, Run, ancestors, expand
 
 # config_from_parameters, parameter_value and format_duration: re-exported for the notebooks
 __all__ = ["BOOK_RUNS_ENV", "Executor", "Run", "book_runs_root", "config_from_parameters", "execute_notebook",
@@ -93,11 +93,12 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
     planned = expand(profile, only=only, grid=grid)
     preflight(planned)
     states = {run.label: run.state(runs.core_fingerprint()) for run in planned}
+    copies = {} if force or render else _finished_in_ancestors(planned, states, ancestors(profile, grid))
     if render:  # a phase-2 notebook would retrain (its encoder cache is not committed): not re-rendered
         todo = {run.label for run in planned if states[run.label] != "todo" and run.kind != "intermediate"}
     else:
-        todo = {label for label, state in states.items()
-                if force or state == "todo" or (rerun_stale and state in (STALE, UNKNOWN))}
+        todo = {label for label, state in states.items() if label not in copies
+                and (force or state == "todo" or (rerun_stale and state in (STALE, UNKNOWN)))}
     print(f"profile {profile}: {len(planned)} runs, {len(planned) - len(todo)} finished, {len(todo)} to run "
           f"(estimated {format_duration(sum(r.estimate_s for r in planned if r.label in todo))}); notebooks in "
           f"{repo_relative(book_runs_root() / profile)}, results in {repo_relative(results_root() / profile)}", file=out, flush=True)
@@ -108,11 +109,17 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
     if dry_run:
         for k, run in enumerate(planned, 1):
             state = states[run.label] + (", rerun" if run.label in todo and states[run.label] != "todo" else "")
+            if run.label in copies:
+                state = f"finished in {copies[run.label].profile}, to copy"
             print(f"[{k}/{len(planned)}] {run.label:55} {state}  ~{format_duration(run.estimate_s)}", file=out)
         return planned
     start, actual, estimated = time.perf_counter(), 0.0, 0.0
     for k, run in enumerate(planned, 1):
         prefix = f"[{k}/{len(planned)}] {run.label} ..."
+        if run.label in copies:
+            _copy(run, copies[run.label])
+            print(f"{prefix} finished in profile '{copies[run.label].profile}', copied", file=out, flush=True)
+            continue
         if run.label not in todo:
             why = {STALE: " by other core code (stale), kept", UNKNOWN: " by unknown code, kept"}
             print(f"{prefix} finished earlier{why.get(states[run.label], ', skipped')}", file=out, flush=True)
@@ -129,6 +136,34 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
               f"~{format_duration(remaining)} left", file=out, flush=True)
     write_book_index(profile)
     return planned
+
+
+def _finished_in_ancestors(planned: list[Run], states: dict[str, str], profiles: list[str]) -> dict[str, Run]:
+    """Unfinished runs that a profile this one extends has finished, current, with the same config (run id)."""
+    found = {}
+    for run in planned:
+        if states[run.label] != "todo" or run.results.exists() or run.notebook.exists():
+            continue  # only copy into an empty place
+        for name in profiles:
+            source = run.in_profile(name)
+            if source.state(runs.core_fingerprint()) == "done" and source.label in read_manifest(name):
+                found[run.label] = source
+                break
+    return found
+
+
+def _copy(run: Run, source: Run) -> None:
+    """Copy a finished run of another profile into this one: result folder and notebook, each renamed into
+    place (atomic), then the manifest entry with the time measured there."""
+    staging = run.results.with_name(run.results.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source.results, staging)
+    os.replace(staging, run.results)
+    run.notebook.parent.mkdir(parents=True, exist_ok=True)
+    notebook = run.notebook.with_name(f".{run.name}.partial")
+    shutil.copyfile(source.notebook, notebook)
+    os.replace(notebook, run.notebook)
+    record_copy(run, source)
 
 
 def preflight(planned: list[Run]) -> None:

@@ -83,15 +83,22 @@ def sizes(profile: str = "pilot", root: Path | None = None) -> list[Size]:
 def cost(profile: str) -> pd.DataFrame:
     """Every run of a profile: its estimate from scratch (no cached phase 2) and, once run, its measured time.
 
-    Columns label, kind, target, estimate_s, measured_s (NaN until the run is in the book's manifest).
+    Columns label, kind, target, estimate_s, measured_s (NaN until the run is in the book's manifest, its
+    own or that of a profile it extends, whose finished runs of the same config it copies).
     The estimate ignores this machine's checkpoint cache, so the page gives the cost of a fresh clone.
     """
     with tempfile.TemporaryDirectory() as empty, environment(XTL_CHECKPOINTS=empty):
         planned = profiles.expand(profile)
-    manifest = book_index.read_manifest(profile)
+    manifests = {name: book_index.read_manifest(name) for name in [profile, *profiles.ancestors(profile)]}
+
+    def measured(run: profiles.Run) -> float:  # its own time, else the time of the same run in a profile it extends
+        for name, manifest in manifests.items():
+            if run.label in manifest and (name == profile or run.in_profile(name).is_finished()):
+                return manifest[run.label]["notebook_wall_s"]
+        return float("nan")
+
     rows = [{"label": run.label, "kind": run.kind, "target": run.cells.get("target") or run.cells.get("retrieval"),
-             "estimate_s": run.estimate_s,
-             "measured_s": manifest.get(run.label, {}).get("notebook_wall_s", float("nan"))} for run in planned]
+             "estimate_s": run.estimate_s, "measured_s": measured(run)} for run in planned]
     return pd.DataFrame(rows, columns=["label", "kind", "target", "estimate_s", "measured_s"])
 
 
