@@ -8,7 +8,7 @@ import os
 import pandas as pd
 import pytest
 
-from xtl import runner, tasks
+from xtl import estimate, runner, tasks
 from xtl.report import sizes
 
 
@@ -80,3 +80,9 @@ def test_projection_scales_each_target_by_its_own_measured_pace():
     # a and c as measured; b at xnli's pace (0.5); d at the pace of all finished runs (250 / 200)
     assert sizes.projected_s(cost) == pytest.approx(50 + 200 + 50 + 30 * 1.25)
     assert sizes.projected_s(cost.assign(measured_s=nan)) == pytest.approx(330.0)  # nothing measured: the estimate
+
+
+def test_at_measured_pace_by_hand():
+    finished = [("xnli", 100.0, 50.0), ("panx", 100.0, 200.0)]
+    assert estimate.at_measured_pace([("xnli", 10.0), ("bucc", 10.0)], finished) == pytest.approx(5.0 + 12.5)
+    assert estimate.at_measured_pace([("xnli", 10.0)], []) == 10.0

@@ -125,6 +125,21 @@ def _eval_languages(task: str) -> list[str]:
     return data.eval_languages(task)
 
 
+def at_measured_pace(todo: list[tuple[Any, float]], finished: list[tuple[Any, float, float]]) -> float:
+    """Seconds the `todo` runs ((group, estimate) pairs) take at the pace `finished` runs ((group, estimate,
+    measured) triples) measured: each estimate scaled by measured/estimated of finished runs of its group
+    (a target, say), else of all finished runs, else left as it is."""
+    totals: dict[Any, list[float]] = {}
+    for group, estimated, measured in finished:
+        totals.setdefault(group, [0.0, 0.0])
+        totals[group][0] += estimated
+        totals[group][1] += measured
+    all_estimated, all_measured = sum(e for _, e, _ in finished), sum(m for _, _, m in finished)
+    overall = all_measured / all_estimated if all_estimated else 1.0
+    return sum(estimated * (totals[group][1] / totals[group][0] if group in totals and totals[group][0] else overall)
+               for group, estimated in todo)
+
+
 def format_duration(seconds: float) -> str:
     seconds = round(seconds)
     if seconds < 60:

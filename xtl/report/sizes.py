@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from xtl import book_index, profiles, tasks
+from xtl import book_index, estimate, profiles, tasks
 from xtl.paths import environment, results_root
 
 FRACTION = 0.9        # share of the plateau's gain over chance a size must reach
@@ -103,13 +103,10 @@ def cost(profile: str) -> pd.DataFrame:
 
 
 def projected_s(cost_table: pd.DataFrame) -> float:
-    """Seconds a profile takes at the pace its finished runs measured: measured time for finished runs,
-    and for the others the estimate scaled by measured/estimated of finished runs of the same kind and
-    target (else of all finished runs; else the estimate as it stands)."""
+    """Seconds a profile takes at the pace its finished runs measured (`xtl.estimate.at_measured_pace`, grouped
+    by kind and target): measured time for finished runs plus the scaled estimates of the others."""
     done = cost_table.dropna(subset=["measured_s"])
-    overall = done["measured_s"].sum() / done["estimate_s"].sum() if len(done) else 1.0
-    pace = (done.groupby(["kind", "target"])["measured_s"].sum()
-            / done.groupby(["kind", "target"])["estimate_s"].sum()).to_dict()
     todo = cost_table[cost_table["measured_s"].isna()]
-    return float(done["measured_s"].sum() + sum(row.estimate_s * pace.get((row.kind, row.target), overall)
-                                                for row in todo.itertuples()))
+    return float(done["measured_s"].sum() + estimate.at_measured_pace(
+        [((r.kind, r.target), r.estimate_s) for r in todo.itertuples()],
+        [((r.kind, r.target), r.estimate_s, r.measured_s) for r in done.itertuples()]))
