@@ -289,6 +289,17 @@ def test_c4_not_testable_without_tydiqa(tmp_path):
     assert v.verdict == NOT_TESTABLE and "no baseline run on tydiqa" in v.reason
 
 
+def test_c4_names_each_targets_interval_when_their_seeds_differ(tmp_path):
+    """TyDiQA over three seeds (t-interval), XNLI over one (bootstrap): the evidence must not call both t."""
+    three = world(tmp_path / "three", {("baseline", "tydiqa"): 40.0, ("mnli", "tydiqa"): 48.0}, seeds=(0, 1, 2),
+                  noise=1.0)
+    one = world(tmp_path / "one", {("baseline", "xnli"): 60.0, ("mnli", "xnli"): 60.0})
+    v = claims.verdict_c4(Results(pd.concat([three, one]), n_boot=300))
+    assert v.evidence["interval"] == "tydiqa: t-interval over 3 seeds; xnli: evaluation-sample interval, 1 seed"
+    same = claims.verdict_c4(c4_world(tmp_path / "same", tydiqa=8, xnli=0))
+    assert same.evidence["interval"] == "evaluation-sample interval, 1 seed"
+
+
 # --------------------------------------------------------------------------- C5
 
 def c5_world(root, good_gain: float, dev_prefers_bad: bool = False):

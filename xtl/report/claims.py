@@ -78,7 +78,7 @@ def verdict_c1(res: Results) -> Verdict:
            for s, row in table.set_index("setting").iterrows()}
     evidence = res.evidence(singles, targets)
     evidence.update(ranking=ranking, gains={s: e.as_dict() for s, e in est.items()},
-                    interval=est[C1_TASKS[0]].method, left_out=left_out)
+                    interval=_methods({"": list(est.values())}), left_out=left_out)
     no_interval = [t for t in C1_TASKS if not est[t].has_interval]
     if no_interval:
         return _not_testable(f"no interval for {', '.join(no_interval)} (one seed and no per-item predictions)",
@@ -215,11 +215,21 @@ def verdict_c4(res: Results) -> Verdict:
     helped = {t: [s for s, e in g.items() if e.excludes_zero_above] for t, g in gains.items()}
     n = len(settings)
     counts = f"TyDiQA gains in {len(helped['tydiqa'])} of {n} settings, XNLI in {len(helped['xnli'])} of {n}"
-    evidence.update(helped=helped, interval=next(iter(gains["tydiqa"].values())).method)
+    evidence.update(helped=helped, interval=_methods({t: list(g.values()) for t, g in gains.items()}))
     if len(helped["tydiqa"]) > n / 2 and len(helped["xnli"]) <= n / 2:
         return Verdict(REPRODUCED, f"{counts} (interval above zero).", evidence)
     return Verdict(NOT_REPRODUCED, f"{counts} (interval above zero); the rule needs more than half for "
                                    "TyDiQA and at most half for XNLI.", evidence)
+
+
+def _methods(estimates: dict[str, list[Estimate]]) -> str:
+    """The interval methods behind a verdict: one when all agree, else each with the target it was used on
+    (targets can differ in how many seeds ran)."""
+    used = {label: sorted({e.method for e in group}) for label, group in estimates.items()}
+    distinct = sorted({m for methods in used.values() for m in methods})
+    if len(distinct) == 1:
+        return distinct[0]
+    return "; ".join(f"{label}: {', '.join(methods)}" if label else ", ".join(methods) for label, methods in used.items())
 
 
 def best_per_target(res: Results, settings: Sequence[str], targets: Sequence[str]) -> tuple[dict[str, str], str]:
