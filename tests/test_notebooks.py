@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from xtl import notebook_parameters, profiles, results, runner
-from xtl.paths import repo_root
+from xtl.paths import environment, repo_root
 
 NOTEBOOKS = sorted((repo_root() / "notebooks").glob("*.ipynb"))
 # the grid's templates (claims.ipynb and other pages in notebooks/ are executed by their own owners)
@@ -82,18 +82,10 @@ def smoke(tmp_path_factory):
     # fresh phase-2 checkpoints; the real cache keeps serving the built models and wheels
     env = {"XTL_RESULTS": str(tmp / "results"), runner.BOOK_RUNS_ENV: str(tmp / "book"),
            "XTL_CHECKPOINTS": str(tmp / "checkpoints")}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with environment(**env):
         out = io.StringIO()
         planned = runner.run_profile("smoke", out=out)
         yield {"tmp": tmp, "env": env, "planned": planned, "log": out.getvalue()}
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.mark.slow
