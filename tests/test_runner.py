@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from xtl import book_index, estimate, notebook_parameters, profiles, results, runner, runs
+from xtl.report import sizes
 from xtl.errors import XtlError
 from xtl.paths import repo_root
 
@@ -315,6 +316,13 @@ def test_a_profile_copies_the_runs_its_parent_finished(isolated, grid):
     runner.run_profile("wider", dry_run=True, grid=grid, out=listing)
     assert "1 finished, 1 to run" in listing.getvalue()
     assert re.search(r"target/baseline-panx-s0 +finished in smoke, to copy", listing.getvalue())
+    table = sizes.cost("wider", grid)  # the last line: the whole profile from scratch, prior and measured pace
+    measured = table.dropna(subset=["measured_s"])
+    pace = measured["measured_s"].sum() / measured["estimate_s"].sum()
+    assert listing.getvalue().splitlines()[-1] == (
+        f"whole profile from scratch: 2 runs, {runner.format_duration(table['estimate_s'].sum())} on the prior; "
+        f"{runner.format_duration(table['estimate_s'].sum() * pace)} at the pace of the 1 run measured so far "
+        f"({runner.format_duration(measured['measured_s'].sum())} of them)")
     fake, out = FakeExecutor(), io.StringIO()
     runner.run_profile("wider", executor=fake, grid=grid, out=out)
     assert fake.calls == ["target:tiny-random:[]:panx"]  # seed 1 only

@@ -80,7 +80,7 @@ def sizes(profile: str = "pilot", root: Path | None = None) -> list[Size]:
     return chosen
 
 
-def cost(profile: str) -> pd.DataFrame:
+def cost(profile: str, grid: dict | Path | None = None) -> pd.DataFrame:
     """Every run of a profile: its estimate from scratch (no cached phase 2) and, once run, its measured time.
 
     Columns label, kind, target, estimate_s, measured_s (NaN until the run is in the book's manifest, its
@@ -88,8 +88,8 @@ def cost(profile: str) -> pd.DataFrame:
     The estimate ignores this machine's checkpoint cache, so the page gives the cost of a fresh clone.
     """
     with tempfile.TemporaryDirectory() as empty, environment(XTL_CHECKPOINTS=empty):
-        planned = profiles.expand(profile)
-    manifests = {name: book_index.read_manifest(name) for name in [profile, *profiles.ancestors(profile)]}
+        planned = profiles.expand(profile, grid=grid)
+    manifests = {name: book_index.read_manifest(name) for name in [profile, *profiles.ancestors(profile, grid)]}
 
     def measured(run: profiles.Run) -> float:  # its own time, else the time of the same run in a profile it extends
         for name, manifest in manifests.items():
