@@ -173,6 +173,10 @@ def test_only_filters_by_experiment_or_name(isolated):
     ({"model": "tiny-randm"}, r"unknown model 'tiny-randm'"),
     ({"experiments.nonsense": {"intermediate": ["mnli"]}}, r"unknown experiment"),
     ({"experiments.target": {"intermediate": ["baseline"]}}, r"give a list for target"),
+    ({"experiments.target": {"intermediate": ["baseline"], "target": ["panx"], "seeds": {"baseline": [0, 1]}}},
+     r"a seeds map needs a 'default' list"),
+    ({"experiments.target": {"intermediate": ["baseline"], "target": ["panx"],
+                             "seeds": {"default": [0], "mlni": [0, 1]}}}, r"seeds given for mlni, which"),
 ])
 def test_grid_errors_are_one_line_and_name_the_fix(isolated, grid, changes, expected):
     with pytest.raises(XtlError) as caught:
@@ -180,6 +184,20 @@ def test_grid_errors_are_one_line_and_name_the_fix(isolated, grid, changes, expe
     message = str(caught.value)
     assert re.search(expected, message), message
     assert "\n" not in message
+
+
+def test_a_seeds_map_gives_each_setting_its_seeds(isolated, grid):
+    """Three seeds where a verdict turns on, one elsewhere: seeds outermost, as with a seeds list."""
+    changed = _smoke_grid(grid, **{"seeds": [0, 1, 2], "experiments.target": {
+        "intermediate": ["baseline", "mnli"], "target": ["panx", "xnli"], "seeds": {"default": [0], "mnli": [0, 2]}}})
+    names = [run.name for run in profiles.expand("smoke", grid=changed, only=["target"])]
+    assert names == ["baseline-panx-s0", "baseline-xnli-s0", "mnli-panx-s0", "mnli-xnli-s0", "mnli-panx-s2",
+                     "mnli-xnli-s2"]
+    changed = _smoke_grid(grid, **{"experiments.target": {
+        "runs": [{"intermediate": "baseline", "target": "panx"}, {"intermediate": "mnli", "target": "panx", "seed": 5}],
+        "seeds": {"default": [1], "baseline": [3]}}})
+    assert [run.name for run in profiles.expand("smoke", grid=changed, only=["target"])] == [
+        "baseline-panx-s3", "mnli-panx-s5"]
 
 
 def test_unknown_profile(isolated):

@@ -13,7 +13,7 @@ import ast
 import copy
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -162,30 +162,53 @@ def _kind(axes: list[str]) -> str:
 
 def experiment_cells(exp_name: str, exp: dict[str, Any], chosen: dict[str, Any], seeds: list[int],
                      profile: str) -> Iterator[tuple[dict[str, Any], int]]:
-    """Yield ({axis: name}, seed) for a cross product or an explicit `runs:` list."""
+    """Yield ({axis: name}, seed) for a cross product or an explicit `runs:` list.
+
+    `seeds` is a list, or a map from values of the experiment's first axis to their seeds with a
+    `default` for the others: so a budget can give three seeds to the settings a verdict turns on
+    and one to the rest.
+    """
     axes = list(exp["axes"])
     chosen = dict(chosen or {})
+    where = f"profile '{profile}', experiment '{exp_name}'"
     unknown = sorted(set(chosen) - set(axes) - {"runs", "seeds"})
     if unknown:
-        raise XtlError(f"profile '{profile}', experiment '{exp_name}': unknown key(s) {', '.join(unknown)}; "
-                       f"use its axes ({', '.join(axes)}), 'seeds' or 'runs'")
-    seeds = list(chosen.get("seeds", seeds))
+        raise XtlError(f"{where}: unknown key(s) {', '.join(unknown)}; use its axes ({', '.join(axes)}), "
+                       f"'seeds' or 'runs'")
+    seeds_of = _seeds_by_value(chosen.get("seeds", seeds), axes[0], chosen.get(axes[0]) or
+                               [cell.get(axes[0]) for cell in chosen.get("runs", [])], where)
     if "runs" in chosen:
         for cell in chosen["runs"]:
             missing = [axis for axis in axes if axis not in cell]
             if missing or set(cell) - set(axes) - {"seed"}:
                 raise XtlError(f"profile '{profile}', experiment '{exp_name}': run {cell} must name exactly "
                                f"{', '.join(axes)} (and optionally seed)")
-            for seed in ([cell["seed"]] if "seed" in cell else seeds):
+            for seed in ([cell["seed"]] if "seed" in cell else seeds_of(cell[axes[0]])):
                 yield {axis: cell[axis] for axis in axes}, int(seed)
         return
     missing = [axis for axis in axes if not chosen.get(axis)]
     if missing:
         raise XtlError(f"profile '{profile}', experiment '{exp_name}': give a list for {', '.join(missing)} "
                        f"or a 'runs:' list")
-    for seed in seeds:
+    every_seed = sorted({seed for value in chosen[axes[0]] for seed in seeds_of(value)})
+    for seed in every_seed:
         for combo in itertools.product(*(list(chosen[axis]) for axis in axes)):
-            yield dict(zip(axes, combo)), int(seed)
+            if seed in seeds_of(combo[0]):
+                yield dict(zip(axes, combo)), int(seed)
+
+
+def _seeds_by_value(seeds: list[int] | dict[str, list[int]], axis: str, values: list[str] | None,
+                    where: str) -> Callable[[str | None], list[int]]:
+    """The seeds of a value of the first axis (None: the default), from a list or a map with `default`."""
+    if not isinstance(seeds, dict):
+        return lambda value: [int(seed) for seed in seeds]
+    if "default" not in seeds:
+        raise XtlError(f"{where}: a seeds map needs a 'default' list (the seeds of every other {axis})")
+    extra = sorted(set(seeds) - {"default"} - set(values or []))
+    if extra:
+        raise XtlError(f"{where}: seeds given for {', '.join(extra)}, which the experiment's {axis} list "
+                       f"does not have; use its values ({', '.join(values or [])}) or 'default'")
+    return lambda value: [int(seed) for seed in seeds.get(value, seeds["default"])]
 
 
 def build_config(spec: dict[str, Any], settings: dict[str, Any], cell: dict[str, str], seed: int,
