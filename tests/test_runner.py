@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xtl import book_index, estimate, notebook_parameters, profiles, results, runner, runs
-from xtl.report import sizes
+from xtl import book_index, estimate, notebook_parameters, profile_cost, profiles, results, runner, runs
 from xtl.errors import XtlError
 from xtl.paths import repo_root
 
@@ -334,7 +333,7 @@ def test_a_profile_copies_the_runs_its_parent_finished(isolated, grid):
     runner.run_profile("wider", dry_run=True, grid=grid, out=listing)
     assert "1 finished, 1 to run" in listing.getvalue()
     assert re.search(r"target/baseline-panx-s0 +finished in smoke, to copy", listing.getvalue())
-    table = sizes.cost("wider", grid)  # the last line: the whole profile from scratch, prior and measured pace
+    table = profile_cost.table("wider", grid)  # the last line: the whole profile from scratch, prior and measured pace
     measured = table.dropna(subset=["measured_s"])
     pace = measured["measured_s"].sum() / measured["estimate_s"].sum()
     assert listing.getvalue().splitlines()[-1] == (

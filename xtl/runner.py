@@ -113,7 +113,9 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
                 state = f"finished in {copies[run.label].profile}, to copy"
             print(f"[{k}/{len(planned)}] {run.label:55} {state}  ~{format_duration(run.estimate_s)}", file=out)
         if only is None:
-            print(whole_profile_cost(profile, grid), file=out)
+            from xtl import profile_cost  # lazy: pandas
+
+            print(profile_cost.summary(profile, grid), file=out)
         return planned
     start, actual, estimated = time.perf_counter(), 0.0, 0.0
     for k, run in enumerate(planned, 1):
@@ -138,21 +140,6 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
               f"~{format_duration(remaining)} left", file=out, flush=True)
     write_book_index(profile)
     return planned
-
-
-def whole_profile_cost(profile: str, grid: dict[str, Any] | Path | None = None) -> str:
-    """The cost of the whole profile on a fresh clone (no cached checkpoint): the prior, and the prior
-    rescaled by the pace its finished runs measured (`xtl.report.sizes.projected_s`), which is the better
-    forecast once some runs have finished."""
-    from xtl.report import sizes  # lazy: pandas
-
-    table = sizes.cost(profile, grid)
-    finished = table.dropna(subset=["measured_s"])
-    line = f"whole profile from scratch: {len(table)} runs, {format_duration(table['estimate_s'].sum())} on the prior"
-    if finished.empty:
-        return line + " (no run measured yet)"
-    return (f"{line}; {format_duration(sizes.projected_s(table))} at the pace of the {len(finished)} "
-            f"run{'s' if len(finished) != 1 else ''} measured so far ({format_duration(finished['measured_s'].sum())} of them)")
 
 
 def _finished_in_ancestors(planned: list[Run], states: dict[str, str], profiles: list[str]) -> dict[str, Run]:

@@ -12,14 +12,13 @@ bound and the size it picks errs on the large side.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from xtl import book_index, estimate, profiles, tasks
-from xtl.paths import environment, results_root
+from xtl import tasks
+from xtl.paths import results_root
 
 FRACTION = 0.9        # share of the plateau's gain over chance a size must reach
 RISING_POINTS = 1.0   # a curve whose last fifth still gains more than this is "still rising"
@@ -78,35 +77,3 @@ def sizes(profile: str = "pilot", root: Path | None = None) -> list[Size]:
         examples, plateau, rising = chosen_size(curve, chance)
         chosen.append(Size(task, examples, plateau, chance, rising, int(curve["examples"].max())))
     return chosen
-
-
-def cost(profile: str, grid: dict | Path | None = None) -> pd.DataFrame:
-    """Every run of a profile: its estimate from scratch (no cached phase 2) and, once run, its measured time.
-
-    Columns label, kind, target, estimate_s, measured_s (NaN until the run is in the book's manifest, its
-    own or that of a profile it extends, whose finished runs of the same config it copies).
-    The estimate ignores this machine's checkpoint cache, so the page gives the cost of a fresh clone.
-    """
-    with tempfile.TemporaryDirectory() as empty, environment(XTL_CHECKPOINTS=empty):
-        planned = profiles.expand(profile, grid=grid)
-    manifests = {name: book_index.read_manifest(name) for name in [profile, *profiles.ancestors(profile, grid)]}
-
-    def measured(run: profiles.Run) -> float:  # its own time, else the time of the same run in a profile it extends
-        for name, manifest in manifests.items():
-            if run.label in manifest and (name == profile or run.in_profile(name).is_finished()):
-                return manifest[run.label]["notebook_wall_s"]
-        return float("nan")
-
-    rows = [{"label": run.label, "kind": run.kind, "target": run.cells.get("target") or run.cells.get("retrieval"),
-             "estimate_s": run.estimate_s, "measured_s": measured(run)} for run in planned]
-    return pd.DataFrame(rows, columns=["label", "kind", "target", "estimate_s", "measured_s"])
-
-
-def projected_s(cost_table: pd.DataFrame) -> float:
-    """Seconds a profile takes at the pace its finished runs measured (`xtl.estimate.at_measured_pace`, grouped
-    by kind and target): measured time for finished runs plus the scaled estimates of the others."""
-    done = cost_table.dropna(subset=["measured_s"])
-    todo = cost_table[cost_table["measured_s"].isna()]
-    return float(done["measured_s"].sum() + estimate.at_measured_pace(
-        [((r.kind, r.target), r.estimate_s) for r in todo.itertuples()],
-        [((r.kind, r.target), r.estimate_s, r.measured_s) for r in done.itertuples()]))
