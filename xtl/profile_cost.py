@@ -19,33 +19,46 @@ from xtl.paths import environment
 def table(profile: str, grid: dict | Path | None = None) -> pd.DataFrame:
     """Every run of a profile: its estimate from scratch (no cached phase 2) and, once run, its measured time.
 
-    Columns label, kind, target, estimate_s, measured_s (NaN until the run is in the book's manifest, its
-    own or that of a profile it extends, whose finished runs of the same config it copies).
-    The estimate ignores this machine's checkpoint cache, so it gives the cost of a fresh clone.
+    Columns label, kind, target, estimate_s, estimate_then_s, measured_s. `estimate_s` ignores this
+    machine's checkpoint cache, so it gives the cost of a fresh clone. A finished run is in the book's
+    manifest, its own or that of a profile it extends (whose finished runs of the same config it
+    copies): `measured_s` is its notebook time and `estimate_then_s` what it was estimated to cost when
+    it ran, which leaves out a phase-2 encoder or shared model it found cached. Both are NaN until then.
     """
     with tempfile.TemporaryDirectory() as empty, environment(XTL_CHECKPOINTS=empty):
         planned = profiles.expand(profile, grid=grid)
     manifests = {name: book_index.read_manifest(name) for name in [profile, *profiles.ancestors(profile, grid)]}
 
-    def measured(run: profiles.Run) -> float:  # its own time, else the time of the same run in a profile it extends
+    def entry(run: profiles.Run) -> dict:  # its own record, else that of the same run in a profile it extends
         for name, manifest in manifests.items():
             if run.label in manifest and (name == profile or run.in_profile(name).is_finished()):
-                return manifest[run.label]["notebook_wall_s"]
-        return float("nan")
+                return manifest[run.label]
+        return {}
 
-    rows = [{"label": run.label, "kind": run.kind, "target": run.cells.get("target") or run.cells.get("retrieval"),
-             "estimate_s": run.estimate_s, "measured_s": measured(run)} for run in planned]
-    return pd.DataFrame(rows, columns=["label", "kind", "target", "estimate_s", "measured_s"])
+    rows = []
+    for run in planned:
+        found = entry(run)
+        rows.append({"label": run.label, "kind": run.kind,
+                     "target": run.cells.get("target") or run.cells.get("retrieval"), "estimate_s": run.estimate_s,
+                     "estimate_then_s": found.get("estimate_s", run.estimate_s) if found else float("nan"),
+                     "measured_s": found.get("notebook_wall_s", float("nan"))})
+    return pd.DataFrame(rows, columns=["label", "kind", "target", "estimate_s", "estimate_then_s", "measured_s"])
 
 
 def projected_s(cost_table: pd.DataFrame) -> float:
-    """Seconds a profile takes at the pace its finished runs measured (`xtl.estimate.at_measured_pace`, grouped
-    by kind and target): measured time for finished runs plus the scaled estimates of the others."""
+    """Seconds a fresh clone takes for the profile at the pace its finished runs measured.
+
+    The pace of a group (kind and target) is measured over estimated-when-run time of its finished runs
+    (`xtl.estimate.at_measured_pace`). A finished run counts its measured time plus, at that pace, the
+    training it found cached (estimated from scratch, not paid when it ran); the others their estimate
+    from scratch at that pace.
+    """
     done = cost_table.dropna(subset=["measured_s"])
     todo = cost_table[cost_table["measured_s"].isna()]
+    left = [((r.kind, r.target), r.estimate_s) for r in todo.itertuples()]
+    cached = [((r.kind, r.target), max(r.estimate_s - r.estimate_then_s, 0.0)) for r in done.itertuples()]
     return float(done["measured_s"].sum() + estimate.at_measured_pace(
-        [((r.kind, r.target), r.estimate_s) for r in todo.itertuples()],
-        [((r.kind, r.target), r.estimate_s, r.measured_s) for r in done.itertuples()]))
+        left + cached, [((r.kind, r.target), r.estimate_then_s, r.measured_s) for r in done.itertuples()]))
 
 
 def summary(profile: str, grid: dict | Path | None = None) -> str:
