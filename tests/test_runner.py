@@ -409,6 +409,11 @@ def test_book_index_and_results_table(isolated):
     assert set(frame["intermediate"]) == {"baseline", "multi", "mnli+mlm", "xnli-translated"}
 
 
+def test_index_time_names_training_a_cached_model_saved():
+    assert book_index._time(11.0, 2490.0) == "11 s (trained earlier in 41m30s, cached)"
+    assert book_index._time(700.0, 600.0) == book_index._time(700.0, None) == "11m40s"
+
+
 def test_cli_run_dry_run_and_errors(isolated, capsys):
     from xtl import cli
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pandas as pd
 import pytest
 
-from xtl import estimate, tasks
+from xtl import estimate, profiles, tasks
 from xtl.report import sizes
 
 
@@ -58,3 +59,32 @@ def test_at_measured_pace_by_hand():
     finished = [("xnli", 100.0, 50.0), ("panx", 100.0, 200.0)]
     assert estimate.at_measured_pace([("xnli", 10.0), ("bucc", 10.0)], finished) == pytest.approx(5.0 + 12.5)
     assert estimate.at_measured_pace([("xnli", 10.0)], []) == 10.0
+
+
+def test_multiple_choice_tasks_the_pilot_timed_use_its_pace():
+    section = {"train_limit": 320, "dev_limit": 100, "max_length": 128,
+               "train": {"batch_size": 16, "epochs": 1, "max_steps": 0, "grad_accum": 1, "eval_every": 10}}
+    train_per_s, dev_per_s = estimate.MEASURED_PACE[("hellaswag", 128)]
+    # 320 examples: 20 steps, dev scored at steps 10 and 20
+    assert estimate.train_seconds(["hellaswag"], section) == pytest.approx(320 / train_per_s + 2 * 100 / dev_per_s)
+    longer = {**section, "max_length": 64}  # not timed at this length: the prior
+    assert estimate.train_seconds(["hellaswag"], longer) == pytest.approx(
+        (estimate.examples_cost("hellaswag", 320, 64) / estimate.TRAIN_PER_S
+         + 2 * estimate.examples_cost("hellaswag", 100, 64) / estimate.EVAL_PER_S))
+
+
+def test_profile_sizes_count_examples_seen_in_phase_2_else_in_the_target_training():
+    train = {"learning_rate": 5.0e-5, "batch_size": 16, "epochs": 1}
+    grid = copy.deepcopy(profiles.load_grid())
+    grid["profiles"].update({"p": {
+        "model": "tiny-random", "seeds": [0],
+        "intermediate": {"train_limit": 100, "dev_limit": 10, "max_length": 64, "train": train},
+        "target": {"train_limit": 50, "dev_limit": 10, "eval_limit": 10, "max_length": 64, "train": train},
+        "targets": {"pawsx": {"train": {"epochs": 3}}},
+        "settings": {"sst2": {"tasks": ["sst2"], "train_limit": 70},
+                     "mnli_mlm": {"tasks": ["mnli"], "mlm_share": 0.5}},
+        "experiments": {
+            "intermediate": {"intermediate": ["sst2", "mnli_mlm"]},
+            "target": {"intermediate": ["baseline"], "target": ["xnli", "pawsx"]}}}})
+    # mnli with MLM mixed in is not plain mnli: XNLI's phase 3 (trained on mnli) sizes it
+    assert sizes.profile_sizes("p", grid=grid) == {"sst2": 70, "mnli": 50, "pawsx": 150}

@@ -1,7 +1,7 @@
 """How long a run will take, before it runs: a prior the progress line rescales as runs finish.
 
 The prior comes from the measured me5-small CPU throughput (2 cores, 64 tokens: ~17 train and ~45
-eval examples/s); sizes come from the kit's MANIFEST.json (no data is read), else the configured
+eval examples/s), or for the multiple-choice tasks the pilot profile timed, their measured pace; sizes come from the kit's MANIFEST.json (no data is read), else the configured
 limits. `xtl run` prints the sum and, while it runs, rescales what is left by the ratio of actual to
 estimated time so far.
 """
@@ -20,6 +20,12 @@ TRAIN_PER_S, EVAL_PER_S, NOTEBOOK_OVERHEAD_S, UNKNOWN_SIZE = 17.0, 45.0, 15.0, 1
 # profile's measured notebook times (book/runs/laptop/runs.json).
 _TYPICAL_TOKENS = {"sentence_classification": 40, "pair_classification": 64, "token_tagging": 40,
                    "extractive_qa": 250, "multiple_choice": 96, "retrieval": 24, "raw_text": 40}
+# Multiple-choice phase-2 training where the format's typical length misleads (four or five sequences an
+# example, each batch padded to its longest): (train examples/s, dev items/s) on 2 cores at a given
+# max_length, measured by the pilot profile (results/pilot/intermediate/*/metrics.json: examples_per_s,
+# dev items scored / eval_s).
+MEASURED_PACE = {("hellaswag", 128): (1.53, 5.65), ("cosmosqa", 256): (1.18, 4.72),
+                 ("commonsenseqa", 128): (6.0, 18.1)}
 MLM_BATCH_COST = 3.0  # an MLM batch against a classification batch of the same size (the 250k-word output layer)
 _MODEL_COST = {"tiny-random": 0.01, "me5-small": 1.0, "random-me5-small": 1.0, "xlm-roberta-base": 3.0,
                "xlm-roberta-large": 12.0}
@@ -76,6 +82,11 @@ def train_seconds(task_names: list[str], section: dict[str, Any]) -> float:
     evaluations = math.ceil(steps / train["eval_every"]) if train["eval_every"] else max(1, math.ceil(epochs))
     seconds = 0.0
     for name in task_names:
+        measured = MEASURED_PACE.get((name, section["max_length"]))
+        if measured:
+            dev_items = UNKNOWN_SIZE if section["dev_limit"] is None else section["dev_limit"]
+            seconds += limits[name] * epochs / measured[0] + dev_items * evaluations / measured[1]
+            continue
         seconds += examples_cost(name, limits[name], section["max_length"]) * epochs / TRAIN_PER_S
         seconds += examples_cost(name, section["dev_limit"], section["max_length"]) * evaluations / EVAL_PER_S
     return seconds

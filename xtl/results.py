@@ -134,7 +134,8 @@ SUMMARY_AVERAGE = XTREME_AVG
 
 
 def summarise_folder(folder: Path | str) -> dict[str, Any]:
-    """task, metric, `xtreme_avg` (as `average`, named by `average_name`) and English dev score of a run folder.
+    """task, metric, `xtreme_avg` (as `average`, named by `average_name`), English dev score and training
+    seconds (`train_s`, None without training) of a run folder.
 
     The average is recomputed from `per_language` with `xtl.scoring` (the number `metrics.json`'s
     `average` holds); phase-2 records have none.
@@ -145,7 +146,8 @@ def summarise_folder(folder: Path | str) -> dict[str, Any]:
         return {}
     task = metrics.get("task")
     summary = {"task": "+".join(task) if isinstance(task, list) else task, "metric": metrics.get("metric", "dev"),
-               "english_dev": metrics.get("english_dev"), "average": None, "average_name": SUMMARY_AVERAGE}
+               "english_dev": metrics.get("english_dev"), "average": None, "average_name": SUMMARY_AVERAGE,
+               "train_s": (metrics.get("train") or {}).get("wall_s")}
     per_language = metrics.get("per_language") or {}
     if per_language and isinstance(task, str):
         values = scoring.headline_values(task, per_language)

@@ -6,7 +6,8 @@ examples seen (steps × batch: for QA, windows, a little more than questions). I
 best score seen; a size is *big enough* once the best score so far (what early stopping keeps)
 covers `fraction` of the plateau's gain over chance. Points inside
 one run have not had the learning rate decay of a run that ends there, so the curve is a lower
-bound and the size it picks errs on the large side.
+bound and the size it picks errs on the large side. `profile_sizes` says what a profile then trains
+each task on, so the book can show where it departs from the curve.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from xtl import tasks
+from xtl import estimate, profiles, tasks
 from xtl.paths import results_root
 
 FRACTION = 0.9        # share of the plateau's gain over chance a size must reach
@@ -77,3 +78,24 @@ def sizes(profile: str = "pilot", root: Path | None = None) -> list[Size]:
         examples, plateau, rising = chosen_size(curve, chance)
         chosen.append(Size(task, examples, plateau, chance, rising, int(curve["examples"].max())))
     return chosen
+
+
+def profile_sizes(profile: str, grid: dict | Path | None = None) -> dict[str, int]:
+    """English examples each task's training sees in `profile` (examples × epochs, the curves' x axis):
+    its single-task phase 2 (no MLM mixed in), else the phase 3 of a target it trains (mnli for XNLI,
+    squad for XQuAD), its examples capped by the kit's."""
+    found: dict[str, int] = {}
+    runs = profiles.expand(profile, grid=grid)
+    for run in runs:
+        inter = run.config["intermediate"]
+        if run.kind == "intermediate" and len(inter["tasks"]) == 1 and not inter["mlm_share"]:
+            found.setdefault(inter["tasks"][0], _seen(inter["tasks"][0], inter))
+    for run in runs:
+        if run.kind == "target":
+            target = run.config["target"]
+            found.setdefault(tasks.get(target["task"]).train_task or target["task"], _seen(target["task"], target))
+    return found
+
+
+def _seen(task: str, section: dict) -> int:
+    return estimate.train_size(task, section["train_limit"]) * section["train"]["epochs"]
