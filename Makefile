@@ -5,7 +5,7 @@ PY      := .venv/bin/python
 STAMP   := .venv/.xtl-installed
 PROFILE ?= laptop
 
-.PHONY: book html test lint bench questions pilot reference-first reference-notebooks clean-html
+.PHONY: book reproduce html test lint bench questions pilot reference-first reference-notebooks clean-html
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv .venv
@@ -20,6 +20,10 @@ book: $(STAMP)  ## run the $(PROFILE) grid through papermill, the claims and tea
 	.venv/bin/papermill -k python3 --cwd . notebooks/claims.ipynb book/claims/claims.ipynb -p profile $(PROFILE)
 	.venv/bin/papermill -k python3 --cwd . notebooks/teaching.ipynb book/teaching.ipynb
 	$(MAKE) html
+	@$(PY) -c "from xtl.runner import last_summary; print(last_summary('$(PROFILE)'))"
+
+reproduce: $(STAMP)  ## re-make the $(PROFILE) profile's committed runs in a scratch folder (SAMPLE=N: N of them) and compare; resumes
+	$(PY) -m xtl.reproduction --profile '$(PROFILE)' --sample='$(SAMPLE)'
 
 questions: $(STAMP)  ## the five follow-up questions (3 seeds each), then their analysis notebooks
 	$(PY) -m xtl.questions run

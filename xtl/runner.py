@@ -8,7 +8,8 @@ A finished run whose env.json names another core fingerprint (`xtl.runs.core_fin
 recorded as making the same numbers (`xtl.equivalence`), is reported stale, one without a fingerprint
 as of unknown code; both are kept until `--rerun-stale`.
 Each finished run is recorded in the profile's manifest, and the book's index page rewritten
-(`xtl.book_index`).
+(`xtl.book_index`). The last line says how many runs were made, reused, copied or kept though stale
+(`summary_line`); `last_summary` reads it back, so `make book` can end with it.
 
 The run templates call `xtl.runner.config_from_parameters` (and the teaching notebook
 `xtl.runner.parameter_value`); both live in `xtl.notebook_parameters` and are re-exported here for them.
@@ -17,6 +18,7 @@ The run templates call `xtl.runner.config_from_parameters` (and the teaching not
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sys
@@ -35,7 +37,7 @@ from xtl.profiles import STALE, UNKNOWN, Run, ancestors, expand
 
 # config_from_parameters, parameter_value and format_duration: re-exported for the notebooks
 __all__ = ["BOOK_RUNS_ENV", "Executor", "Run", "book_runs_root", "config_from_parameters", "execute_notebook",
-           "format_duration", "parameter_value", "preflight", "run_profile"]
+           "format_duration", "last_summary", "parameter_value", "preflight", "run_profile", "summary_line"]
 
 
 def _failed_root() -> Path:
@@ -139,7 +141,34 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
         print(f"done in {format_duration(took)} | elapsed {format_duration(time.perf_counter() - start)} | "
               f"~{format_duration(remaining)} left", file=out, flush=True)
     write_book_index(profile)
+    line = summary_line(profile, states, todo, copies, render)
+    print(line, file=out, flush=True)
+    runs.write_json(last_summary_path(profile), {"summary": line})
     return planned
+
+
+def summary_line(profile: str, states: dict[str, str], todo: set[str], copies: dict[str, Run], render: bool) -> str:
+    """What a finished `xtl run` did, in one line: runs made (or re-rendered), reused, copied, kept though stale."""
+    reused = sum(state == "done" for label, state in states.items() if label not in todo and label not in copies)
+    kept = sum(state in (STALE, UNKNOWN) for label, state in states.items() if label not in todo and label not in copies)
+    sources = sorted({source.profile for source in copies.values()})
+    parts = [f"{len(todo)} {'re-rendered' if render else 'made'}", f"{reused} reused (finished earlier by this code)"]
+    if copies:
+        parts.append(f"{len(copies)} copied from {', '.join(sources)}")
+    parts.append(f"{kept} kept though stale" + (" (made by other or unknown core code; --rerun-stale re-makes them)"
+                                                if kept else ""))
+    return f"xtl run --profile {profile}: {len(states)} runs: " + ", ".join(parts)
+
+
+def last_summary_path(profile: str) -> Path:
+    """Where the last finished `xtl run` of a profile left its summary line (the runner's scratch space)."""
+    return _failed_root() / f"last-run-{profile}.json"
+
+
+def last_summary(profile: str) -> str:
+    """The summary line of the last finished `xtl run --profile <profile>` here (`make book` ends with it)."""
+    path = last_summary_path(profile)
+    return json.loads(path.read_text())["summary"] if path.is_file() else f"xtl run --profile {profile} has not finished here yet"
 
 
 def _finished_in_ancestors(planned: list[Run], states: dict[str, str], profiles: list[str]) -> dict[str, Run]:
