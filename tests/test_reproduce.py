@@ -128,7 +128,7 @@ def test_a_changed_prediction_is_caught(pair):
     _change_line(pair[1])
     found = compare(*pair)
     assert not found.same and found.differing_lines == 1 and found.share_differing == pytest.approx(1 / 30)
-    assert found.metric_max_diff == 0.0 and not found.metric_differences
+    assert found.metric_max_diff == 0.0 and not found.metric_differences and found.differing_files == ["predictions/de.jsonl"]
 
 
 def test_a_changed_metric_is_caught_with_its_size(pair):
@@ -258,6 +258,9 @@ def test_a_killed_reproduction_resumes_with_the_runs_not_yet_compared(isolated):
 def test_a_sample_of_another_profile_draws_its_runs_and_names_its_report(isolated):
     _fake_profile(isolated, seeds=(0, 1, 2))
     fake = FakeRemake()
+    code, listing = _reproduce(remake_run=fake, sample=4, dry_run=True)
+    assert code == 0 and fake.calls == [] and not report.read_reports()  # a dry run lists, writes nothing
+    assert len([line for line in listing.splitlines() if line.startswith("[")]) == 4
     code, out = _reproduce(remake_run=fake, sample=4)
     assert code == 0 and len(fake.calls) == 4 and "(a sample spread over targets and settings)" in out
     (path, saved), = report.read_reports()

@@ -149,8 +149,8 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
 
 def summary_line(profile: str, states: dict[str, str], todo: set[str], copies: dict[str, Run], render: bool) -> str:
     """What a finished `xtl run` did, in one line: runs made (or re-rendered), reused, copied, kept though stale."""
-    reused = sum(state == "done" for label, state in states.items() if label not in todo and label not in copies)
-    kept = sum(state in (STALE, UNKNOWN) for label, state in states.items() if label not in todo and label not in copies)
+    untouched = [state for label, state in states.items() if label not in todo and label not in copies]
+    reused, kept = untouched.count("done"), untouched.count(STALE) + untouched.count(UNKNOWN)
     sources = sorted({source.profile for source in copies.values()})
     parts = [f"{len(todo)} {'re-rendered' if render else 'made'}", f"{reused} reused (finished earlier by this code)"]
     if copies:
@@ -168,7 +168,9 @@ def last_summary_path(profile: str) -> Path:
 def last_summary(profile: str) -> str:
     """The summary line of the last finished `xtl run --profile <profile>` here (`make book` ends with it)."""
     path = last_summary_path(profile)
-    return json.loads(path.read_text())["summary"] if path.is_file() else f"xtl run --profile {profile} has not finished here yet"
+    if not path.is_file():
+        return f"xtl run --profile {profile} has not finished here yet"
+    return json.loads(path.read_text())["summary"]
 
 
 def _finished_in_ancestors(planned: list[Run], states: dict[str, str], profiles: list[str]) -> dict[str, Run]:

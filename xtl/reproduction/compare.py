@@ -30,6 +30,7 @@ class Comparison:
     prediction_files: int = 0  # committed prediction files compared
     prediction_lines: int = 0  # lines in them (the longer side's, file by file)
     differing_lines: int = 0
+    differing_files: list[str] = field(default_factory=list)  # committed prediction files with a differing line
     missing_files: list[str] = field(default_factory=list)  # committed prediction files the re-made run lacks
     added_files: list[str] = field(default_factory=list)  # prediction files only the re-made run has
 
@@ -61,8 +62,11 @@ def compare(committed: Path, again: Path) -> Comparison:
             result.differing_lines += len(old_lines)
             continue
         new_lines = compressed.read_text(new_files[name]).splitlines()
+        differing = sum(a != b for a, b in zip_longest(old_lines, new_lines))
         result.prediction_lines += max(len(old_lines), len(new_lines))
-        result.differing_lines += sum(a != b for a, b in zip_longest(old_lines, new_lines))
+        result.differing_lines += differing
+        if differing:
+            result.differing_files.append(name)
     return result
 
 

@@ -50,9 +50,9 @@ def committed_runs(profile: str) -> tuple[list[Committed], int]:
                and runs.is_complete(results_root() / entry["results"])}
     if not entries:
         with_runs = ", ".join(_profiles_with_runs()) or "none yet"
-        raise XtlError(f"profile '{profile}' has no committed target or retrieval runs ({repo_relative(manifest_path(profile))} "
-                       f"lists none with a finished result folder); pick one that has: {with_runs}, "
-                       f"or make its runs first: xtl run --profile {profile}")
+        raise XtlError(f"profile '{profile}' has no committed target or retrieval runs "
+                       f"({repo_relative(manifest_path(profile))} lists none with a finished result folder); pick one "
+                       f"that has: {with_runs}, or make its runs first: xtl run --profile {profile}")
     phase2_only = sum(entry.get("kind") == "intermediate" for entry in manifest.values())
     return [_committed(label, entry) for label, entry in entries.items()], phase2_only
 
@@ -77,16 +77,18 @@ def _committed(label: str, entry: dict[str, Any]) -> Committed:
     trained_phase2 = "config" in phase2 and float(metrics.get("wall_s") or 0.0) >= phase2_s + own_train_s
     recorded_s = float(entry.get("notebook_wall_s") or 0.0)
     own_s = recorded_s - (phase2_s if trained_phase2 else 0.0) - (shared_s if trained_here else 0.0)
-    return Committed(label=label, folder=folder, target=entry.get("cells", {}).get("target")
-                     or entry.get("cells", {}).get("retrieval") or str(metrics.get("task")),
-                     setting=entry.get("cells", {}).get("intermediate", "baseline"), recorded_s=recorded_s,
-                     own_s=max(own_s, 0.0), phase2=runs.config_hash(phase2["config"])[:16] if "config" in phase2 else "",
-                     phase2_s=phase2_s, shared=_shared_key(config) if trained_here is not None else "", shared_s=shared_s)
+    cells = entry.get("cells", {})
+    target = cells.get("target") or cells.get("retrieval") or str(metrics.get("task"))
+    return Committed(label=label, folder=folder, target=target,
+                     setting=cells.get("intermediate", "baseline"), recorded_s=recorded_s, own_s=max(own_s, 0.0),
+                     phase2=runs.config_hash(phase2["config"])[:16] if "config" in phase2 else "", phase2_s=phase2_s,
+                     shared=_shared_key(config) if trained_here is not None else "", shared_s=shared_s)
 
 
 def _shared_key(config: dict[str, Any]) -> str:
     """Targets with the same config but for what they evaluate share one phase-3 model (an estimate's key only)."""
-    training = {k: v for k, v in config["target"].items() if k not in ("task", "languages", "eval_limit", "eval_batch_size")}
+    evaluation = ("task", "languages", "eval_limit", "eval_batch_size")
+    training = {k: v for k, v in config["target"].items() if k not in evaluation}
     return runs.config_hash({**config, "target": training})[:16]
 
 

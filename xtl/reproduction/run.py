@@ -1,4 +1,4 @@
-"""`make reproduce` (`python -m xtl.reproduction`): re-make a profile's committed runs and record how far apart they are.
+"""`make reproduce` (`python -m xtl.reproduction`): re-make a profile's committed runs, record how far apart they are.
 
 Each run is made again by `xtl.equivalence.rerun` in a scratch folder under the cache (the committed result
 folders are only read), with the phase-2 encoders it trains kept there for the runs after it, and compared
@@ -59,10 +59,12 @@ def machine() -> dict[str, Any]:
 
 
 def reproduce(profile: str, sample: int | None = None, seed: int = 0, remake_run: Remake = remake,
-              describe: Callable[[], dict[str, Any]] = machine, page: Path | None = None, out: TextIO | None = None) -> int:
+              describe: Callable[[], dict[str, Any]] = machine, page: Path | None = None, out: TextIO | None = None,
+              dry_run: bool = False) -> int:
     """Re-make the profile's committed runs (or `sample` of them) not yet in this revision's report; compare each.
 
-    Returns 0 when every re-made run has the committed numbers and predictions, 1 when any differs.
+    Returns 0 when every re-made run has the committed numbers and predictions, 1 when any differs. `dry_run`
+    lists the runs to re-make and what each should cost, and writes nothing.
     """
     out = out or sys.stdout
     committed, phase2_only = plan.committed_runs(profile)
@@ -85,6 +87,11 @@ def reproduce(profile: str, sample: int | None = None, seed: int = 0, remake_run
           f"{len(planned) - len(todo)} compared earlier at this revision, {len(todo)} to re-make "
           f"(~{format_duration(sum(expected[run.label] for run in todo))} at the times measured when they ran); "
           f"report {repo_relative(path)}", file=out, flush=True)
+    if dry_run:
+        for k, run in enumerate(todo, 1):
+            print(f"[{k}/{len(todo)}] {run.label:45} ~{format_duration(expected[run.label])}", file=out)
+        print("dry run: nothing re-made, no report written", file=out)
+        return 0
     report.save(path, record)
     scratch = cache_root() / "reproductions" / f"{profile}-{fingerprint}"
     _remake_all(todo, expected, record, path, scratch, remake_run, describe, page, out)
@@ -116,9 +123,10 @@ def _remake_all(todo: list[plan.Committed], expected: dict[str, float], record: 
             report.write_page(page, path.parent)
         spent, estimated = spent + took, estimated + expected[run.label]
         left = sum(expected[r.label] for r in todo[k:]) * (spent / estimated if estimated else 1.0)
-        print(f"[{k}/{len(todo)}] {run.label} ... {_outcome(comparison)} | {format_duration(took)} "
-              f"(committed run: {format_duration(run.recorded_s)}) | elapsed {format_duration(time.perf_counter() - start)}"
-              f" | ~{format_duration(left)} left", file=out, flush=True)
+        elapsed = format_duration(time.perf_counter() - start)
+        print(f"[{k}/{len(todo)}] {run.label} ... {_outcome(comparison)} | {format_duration(took)} (committed run: "
+              f"{format_duration(run.recorded_s)}) | elapsed {elapsed} | ~{format_duration(left)} left",
+              file=out, flush=True)
 
 
 def _outcome(comparison) -> str:
@@ -148,13 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the seed that draws the sample")
     parser.add_argument("--page", type=Path, default=PAGE, help="the book page to rewrite from the reports")
     parser.add_argument("--page-only", action="store_true", help="only rewrite the book page from the reports")
+    parser.add_argument("--dry-run", action="store_true", help="list the runs to re-make and their cost; write nothing")
     args = parser.parse_args(argv)
     try:
         if args.page_only:
             report.write_page(args.page)
             print(f"wrote {repo_relative(args.page)} from {repo_relative(report.reports_folder())}")
             return 0
-        return reproduce(args.profile, sample_size(args.sample), args.seed, page=args.page)
+        return reproduce(args.profile, sample_size(args.sample), args.seed, page=args.page, dry_run=args.dry_run)
     except XtlError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
