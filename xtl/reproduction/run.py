@@ -116,7 +116,8 @@ def _remake_all(todo: list[plan.Committed], expected: dict[str, float], record: 
         comparison = compare(run.folder, again)
         report.add_run(record, run.label, {
             **comparison.to_dict(), "target": run.target, "setting": run.setting,
-            "committed": repo_relative(run.folder), "wall_s": round(took, 1), "recorded_s": run.recorded_s,
+            "committed": repo_relative(run.folder), "committed_fingerprint": runs.made_by(run.folder),
+            "wall_s": round(took, 1), "recorded_s": run.recorded_s,
             "date": report.now(), "git_revision": record["git_revision"], "machine": describe()})
         report.save(path, record)
         if page is not None:
