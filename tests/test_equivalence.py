@@ -65,3 +65,23 @@ def test_a_rerun_with_other_numbers_records_nothing(tmp_path, monkeypatch, recor
 def test_bad_folders_fail_in_one_line(tmp_path, capsys):
     assert equivalence.main([str(tmp_path / "nothing")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_prediction_file_only_this_code_writes_is_an_addition_and_can_be_adopted(tmp_path, monkeypatch,
+                                                                                      record_file, capsys):
+    folder = _finished_run(tmp_path, monkeypatch)
+    kept = folder / "predictions" / "de.jsonl.gz"
+    kept.rename(tmp_path / "de.jsonl.gz")  # as if older code had not kept German predictions
+    assert equivalence.main([str(folder)]) == 0
+    assert "1 prediction files new in this code" in capsys.readouterr().out and not kept.exists()
+    record_file.unlink()
+    assert equivalence.main([str(folder), "--adopt-added"]) == 0
+    assert kept.read_bytes() == (tmp_path / "de.jsonl.gz").read_bytes()
+
+
+def test_a_recorded_prediction_file_this_code_no_longer_writes_is_a_difference(tmp_path, monkeypatch, record_file,
+                                                                                 capsys):
+    folder = _finished_run(tmp_path, monkeypatch)
+    (folder / "predictions" / "en.jsonl.gz").write_bytes((folder / "predictions" / "de.jsonl.gz").read_bytes())
+    assert equivalence.main([str(folder)]) == 1
+    assert "predictions/en.jsonl differs" in capsys.readouterr().out and not record_file.exists()

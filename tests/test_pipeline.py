@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from xtl import compressed, experiment
+from xtl import compressed, data, experiment, retrieval
 from xtl.config import resolve_target
 from xtl.errors import XtlError
 
@@ -56,6 +56,18 @@ def test_retrieval(results, task, extra):
     folder = experiment.retrieval(config, profile="smoke", progress=False)
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["per_language"] and metrics["layer"] == 1  # round(2 layers * 14 / 24)
+    for lang, scores in metrics["per_language"].items():  # the kept predictions re-score the run
+        lines = [json.loads(line) for line in compressed.read_text(folder / "predictions" / f"{lang}.jsonl.gz").splitlines()]
+        assert (folder / "predictions" / "xtreme" / task).is_dir()
+        if task == "tatoeba":
+            assert len(lines) == 16
+            assert scores["accuracy"] == 100.0 * sum(line["gold"] == line["prediction"] for line in lines) / len(lines)
+        else:
+            pool = retrieval._subsample_pool([dict(r) for r in data.load(task, lang, "validation")], 300)
+            gold = {(r["id"], r["gold_pair_id"]) for r in pool if r["lang"] != "en" and r.get("gold_pair_id")}
+            again = retrieval.rescore_bucc(lines, gold)
+            assert again.as_metrics() == {k: pytest.approx(v) for k, v in scores.items()}
+            assert again.threshold == scores["threshold"]
 
 
 def test_finished_run_is_skipped_and_killed_run_leaves_nothing(results, monkeypatch):

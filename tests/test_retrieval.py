@@ -183,3 +183,27 @@ def test_limit_on_the_kit_pool_keeps_gold_partners_and_proportions():
     assert all(r["gold_pair_id"] in en_ids for r in zh if r["gold_pair_id"])
     assert len(en_ids) == pytest.approx(500 * 13589 / 8624, abs=1)
     assert pool == retrieval._subsample_pool(rows, 500)  # deterministic
+
+
+def test_tatoeba_nearest_is_what_the_accuracy_counts(encoder, tokenizer):
+    rows = [{"source": s, "target": s} for s in SENTENCES]
+    nearest = retrieval.tatoeba_nearest(encoder, tokenizer, rows, layer=2)
+    assert nearest == list(range(len(SENTENCES)))
+    assert retrieval.score_tatoeba([0, 2, 1, 3]) == 50.0
+
+
+def test_bucc_prediction_lines_rescore_to_the_same_result():
+    ids = [f"s{n}" for n in range(40)]
+    dev = [i for i in ids if retrieval.bucc_half(i) == "dev"][:3]
+    test = [i for i in ids if retrieval.bucc_half(i) == "test"][:3]
+    candidates = {(dev[0], "e0"): 3.0, (dev[1], "e1"): 1.0, (dev[2], "e9"): 2.2,
+                  (test[0], "e2"): 2.5, (test[1], "e3"): 1.5, (test[2], "e4"): 2.9}
+    gold = {(dev[0], "e0"), (dev[2], "e2"), (test[0], "e2"), (test[1], "e3")}
+    result = retrieval.score_bucc_halves(candidates, gold)
+    lines = retrieval.bucc_prediction_lines(candidates, result.threshold)
+    assert [(line["source"], line["english"]) for line in lines] == sorted(candidates)
+    assert {(line["source"], line["english"]) for line in lines if line["mined"]} == \
+        {pair for pair, score in candidates.items() if score >= result.threshold}
+    assert {line["half"] for line in lines} == {"dev", "test"}
+    assert retrieval.rescore_bucc(lines, gold) == result
+    assert retrieval.rescore_bucc(lines[1:], gold) != result  # a lost candidate shows

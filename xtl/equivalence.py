@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -49,11 +51,30 @@ def differences(recorded: Path, again: Path) -> list[str]:
 
 
 def differences_in_predictions(recorded: Path, again: Path) -> list[str]:
-    """The prediction files whose text differs between two run folders (or that only one has)."""
+    """The recorded prediction files that this code writes differently or no longer writes.
+
+    A file only this code writes (say, predictions a task did not keep before) moves no number: it is
+    an addition (`added_predictions`), not a difference.
+    """
     old_files, new_files = (_prediction_files(f / "predictions") for f in (recorded, again))
-    return [f"predictions/{name} differs" for name in sorted(old_files.keys() | new_files.keys())
-            if name not in old_files or name not in new_files
-            or compressed.read_text(old_files[name]) != compressed.read_text(new_files[name])]
+    return [f"predictions/{name} differs" for name in sorted(old_files)
+            if name not in new_files or compressed.read_text(old_files[name]) != compressed.read_text(new_files[name])]
+
+
+def added_predictions(recorded: Path, again: Path) -> list[str]:
+    """Prediction files (paths as written, below the run folder) that this code writes and the recorded run lacks."""
+    old_files, new_files = (_prediction_files(f / "predictions") for f in (recorded, again))
+    return sorted(str(new_files[name].relative_to(again)) for name in new_files.keys() - old_files.keys())
+
+
+def adopt(recorded: Path, again: Path, names: list[str]) -> None:
+    """Copy added prediction files into the recorded run folder, each by an atomic rename."""
+    for name in names:
+        target = recorded / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(f".{target.name}.partial")
+        shutil.copyfile(again / name, staging)
+        os.replace(staging, target)
 
 
 def _prediction_files(folder: Path) -> dict[str, Path]:
@@ -72,7 +93,12 @@ def record(made: str, current: str, checked: list[str]) -> None:
     runs.write_json(path, payload)
 
 
-def check(folders: list[Path]) -> int:
+def check(folders: list[Path], adopt_added: bool = False) -> int:
+    """Re-run `folders` and record their fingerprint as this code's when nothing differs.
+
+    `adopt_added` copies the prediction files this code writes and the recorded runs lack into them
+    (after every run matched), so runs made before a task kept its predictions gain them without a new run.
+    """
     current = runs.core_fingerprint()
     made = {folder: runs.made_by(folder) for folder in folders}
     missing = [str(f) for f, m in made.items() if m is None]
@@ -84,18 +110,24 @@ def check(folders: list[Path]) -> int:
     if runs.same_numbers(old, current):
         print(f"{old} already counts as this code ({current}); nothing to check")
         return 0
-    checked, failed = [], False
+    checked, failed, added = [], False, {}
     with tempfile.TemporaryDirectory(prefix="xtl-same-numbers-") as scratch:
         for folder in folders:
             again = rerun(folder, Path(scratch))
             found = differences(folder, again)
+            added[folder] = (again, added_predictions(folder, again))
             label = f"{folder.parent.name}/{folder.name}"
-            print(f"{label}: " + ("same numbers and predictions" if not found else "; ".join(found)))
+            new_files = f" ({len(added[folder][1])} prediction files new in this code)" if added[folder][1] else ""
+            print(f"{label}: " + ("same numbers and predictions" + new_files if not found else "; ".join(found)))
             failed |= bool(found)
             checked.append(label)
-    if failed:
-        print(f"not recorded: this code ({current}) does not make the numbers of {old}")
-        return 1
+        if failed:
+            print(f"not recorded: this code ({current}) does not make the numbers of {old}")
+            return 1
+        if adopt_added:
+            for folder, (again, names) in added.items():
+                adopt(folder, again, names)
+            print(f"added {sum(len(names) for _, names in added.values())} prediction files to the recorded runs")
     record(old, current, checked)
     print(f"recorded in {repo_relative(runs.SAME_NUMBERS_FILE)}: {old} and {current} make the same numbers")
     return 0
@@ -104,12 +136,14 @@ def check(folders: list[Path]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m xtl.equivalence", description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path, help="finished target or retrieval result folders")
+    parser.add_argument("--adopt-added", action="store_true",
+                        help="copy prediction files this code writes and the recorded runs lack into them")
     args = parser.parse_args(argv)
     try:
         for folder in args.folders:
             if not runs.is_complete(folder):
                 raise XtlError(f"{folder} is not a finished result folder (no metrics.json)")
-        return check(args.folders)
+        return check(args.folders, adopt_added=args.adopt_added)
     except XtlError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

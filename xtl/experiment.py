@@ -318,14 +318,19 @@ def retrieval(config: dict[str, Any], profile: str = "adhoc", experiment: str = 
         rows = _rows(task.name, lang, task.eval_split[lang], cfg["limit"] if task.name == "tatoeba" else None,
                      resolved["seed"])
         if task.name == "tatoeba":
-            result = retrieval_lib.evaluate_tatoeba(encoder, tokenizer, {lang: rows}, layer=layer,
+            nearest = retrieval_lib.tatoeba_nearest(encoder, tokenizer, rows, layer=layer,
                                                     max_length=cfg["max_length"], prefix=cfg["prefix"])
-            per_language[lang] = {"accuracy": _percent_value(result[lang])}
+            per_language[lang] = {"accuracy": retrieval_lib.score_tatoeba(nearest)}
+            lines = [{"gold": i, "prediction": j} for i, j in enumerate(nearest)]
+            scoring.write_retrieval_predictions(run.path("predictions"), task, lang, lines, nearest)
         else:
-            result = retrieval_lib.evaluate_bucc(encoder, tokenizer, rows, layer=layer,
-                                                 max_length=cfg["max_length"], prefix=cfg["prefix"],
-                                                 limit=cfg["limit"])
-            per_language[lang] = {k: v for k, v in result.items() if isinstance(v, (int, float))}
+            result, candidates = retrieval_lib.mine_bucc(encoder, tokenizer, rows, layer=layer,
+                                                         max_length=cfg["max_length"], prefix=cfg["prefix"],
+                                                         limit=cfg["limit"])
+            per_language[lang] = {k: v for k, v in result.as_metrics().items() if isinstance(v, (int, float))}
+            lines = retrieval_lib.bucc_prediction_lines(candidates, result.threshold)
+            scoring.write_retrieval_predictions(run.path("predictions"), task, lang, lines,
+                                                [(line["source"], line["english"]) for line in lines if line["mined"]])
         if progress:
             print(f"{task.name} {lang}: {per_language[lang]}", flush=True)
     wall = time.perf_counter() - start
@@ -345,6 +350,3 @@ def _benchmark_languages(task: tasks.Task, per_language: dict[str, dict]) -> dic
     chosen = {lang: m for lang, m in per_language.items() if lang in task.xtreme_languages}
     return chosen or per_language
 
-
-def _percent_value(value: Any) -> float:
-    return float(value["accuracy"] if isinstance(value, dict) else value)

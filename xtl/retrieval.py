@@ -103,6 +103,31 @@ def _column(rows: Any, name: str) -> list:
 # --------------------------------------------------------------------------- Tatoeba
 
 
+def tatoeba_nearest(
+    encoder: Any,
+    tokenizer: Any,
+    rows: Any,
+    layer: int,
+    max_length: int = 512,
+    batch_size: int = 64,
+    prefix: str = "",
+    query: str = "target",
+) -> list[int]:
+    """For each row of one language, the row index its query sentence retrieves (row i's gold is i).
+
+    As in XTREME the English targets query the non-English sources (`query="target"`). These are
+    the run's Tatoeba predictions: a run folder keeps them so it can be re-scored without the model.
+    """
+    source_emb = embed(encoder, tokenizer, _column(rows, "source"), layer, max_length, batch_size, prefix)
+    target_emb = embed(encoder, tokenizer, _column(rows, "target"), layer, max_length, batch_size, prefix)
+    return [int(i) for i in mining.tatoeba_predictions(source_emb, target_emb, query=query)]
+
+
+def score_tatoeba(nearest: Sequence[int]) -> float:
+    """Tatoeba accuracy in percent from retrieved row indices (row i's gold is row i, XTREME)."""
+    return 100.0 * float(np.mean(np.asarray(nearest) == np.arange(len(nearest))))
+
+
 def evaluate_tatoeba(
     encoder: Any,
     tokenizer: Any,
@@ -113,17 +138,10 @@ def evaluate_tatoeba(
     prefix: str = "",
     query: str = "target",
 ) -> dict[str, float]:
-    """Tatoeba accuracy (percent) per language; rows carry aligned `source` and `target` columns.
-
-    As in XTREME the English targets query the non-English sources (`query="target"`).
-    """
-    scores = {}
-    for lang, rows in rows_by_lang.items():
-        sources, targets = _column(rows, "source"), _column(rows, "target")
-        source_emb = embed(encoder, tokenizer, sources, layer, max_length, batch_size, prefix)
-        target_emb = embed(encoder, tokenizer, targets, layer, max_length, batch_size, prefix)
-        scores[lang] = mining.tatoeba_accuracy(source_emb, target_emb, query=query)
-    return scores
+    """Tatoeba accuracy (percent) per language; rows carry aligned `source` and `target` columns."""
+    return {lang: score_tatoeba(tatoeba_nearest(encoder, tokenizer, rows, layer, max_length, batch_size,
+                                                   prefix, query))
+            for lang, rows in rows_by_lang.items()}
 
 
 # --------------------------------------------------------------------------- BUCC 2018
@@ -249,6 +267,25 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def mine_bucc(
+    encoder: Any,
+    tokenizer: Any,
+    rows: Iterable[Mapping[str, Any]],
+    layer: int,
+    k: int = 4,
+    max_length: int = 512,
+    batch_size: int = 64,
+    prefix: str = "",
+    limit: int | None = None,
+) -> tuple[BuccResult, dict[Pair, float]]:
+    """BUCC 2018 scored as `evaluate_bucc` describes, with the mined candidates and their margin scores."""
+    rows = [dict(r) for r in rows]
+    if limit is not None:
+        rows = _subsample_pool(rows, limit)
+    candidate_scores, gold = bucc_candidates(encoder, tokenizer, rows, layer, k, max_length, batch_size, prefix)
+    return score_bucc_halves(candidate_scores, gold), candidate_scores
+
+
 def evaluate_bucc(
     encoder: Any,
     tokenizer: Any,
@@ -271,8 +308,20 @@ def evaluate_bucc(
     Mining uses the full pool, so the task is as hard as the original. `limit` keeps a smaller,
     easier pool of that many source sentences for smoke runs (not comparable with the full pool).
     """
-    rows = [dict(r) for r in rows]
-    if limit is not None:
-        rows = _subsample_pool(rows, limit)
-    candidate_scores, gold = bucc_candidates(encoder, tokenizer, rows, layer, k, max_length, batch_size, prefix)
-    return score_bucc_halves(candidate_scores, gold).as_metrics()
+    return mine_bucc(encoder, tokenizer, rows, layer, k, max_length, batch_size, prefix, limit)[0].as_metrics()
+
+
+def bucc_prediction_lines(candidate_scores: Mapping[Pair, float], threshold: float) -> list[dict[str, Any]]:
+    """One record per mined candidate, in a fixed order: what a run folder keeps of BUCC.
+
+    With the gold pairs from the kit these re-score the run (`rescore_bucc`): each candidate's
+    margin score, the half its source id falls in and whether it clears the tuned threshold.
+    """
+    return [{"source": source, "english": english, "score": float(score), "half": bucc_half(source),
+             "mined": bool(score >= threshold)}
+            for (source, english), score in sorted(candidate_scores.items())]
+
+
+def rescore_bucc(lines: Iterable[Mapping[str, Any]], gold_pairs: Iterable[Pair]) -> BuccResult:
+    """BUCC scored again from a run's kept candidates (`bucc_prediction_lines`) and the gold pairs."""
+    return score_bucc_halves({(line["source"], line["english"]): line["score"] for line in lines}, gold_pairs)

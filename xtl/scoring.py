@@ -132,6 +132,20 @@ def write_predictions(folder: Path, task: Task, lang: str, rows: list[dict[str, 
                                       compress=True)
 
 
+def write_retrieval_predictions(folder: Path, task: Task, lang: str, lines: list[dict[str, Any]],
+                                submission: list[Any]) -> None:
+    """A retrieval run's predictions, gzipped: one JSON line per record, plus the XTREME leaderboard file.
+
+    Tatoeba: per query row, `{"gold": i, "prediction": j}` (the row index retrieved). BUCC: per mined
+    candidate pair, its margin score, half and whether it clears the threshold (`retrieval.bucc_prediction_lines`);
+    the leaderboard file lists the pairs that clear it.
+    """
+    folder = Path(folder)
+    compressed.write_text(folder / f"{lang}.jsonl.gz",
+                          "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    leaderboard.write_predictions(task, lang, submission, folder / "xtreme", compress=True)
+
+
 def _gold(task: Task, row: dict[str, Any]) -> Any:
     if task.format == "token_tagging":
         return [task.label_names[t] for t in row["tags"]]
