@@ -88,42 +88,88 @@ def test_display_names():
     assert claim_pages.display_name("xnli-translated") == "xnli-translated"
 
 
-def test_verdict_texts_say_seeds_model_targets_and_left_out():
+class _Data:
+    """The two things `verdict_texts` reads from ClaimsData, without loading a profile."""
+
+    planned: list = []
+    results_root = Path("/nonexistent")
+
+    class res:  # noqa: N801 - stands in for a Results
+        model = "me5-small"
+
+        class score_def:  # noqa: N801
+            name = "XTREME score"
+
+
+def test_verdict_texts_say_seeds_model_targets_left_out_and_the_first_rule():
     v = Verdict("reproduced", "because", {"seeds": [0, 1, 2], "targets": ["xnli", "panx"], "interval": "t-interval",
-                                          "left_out": {"udpos": "no interval"}})
-    texts = claim_pages.verdict_texts("c1", v, "me5-small")
-    assert texts["c1_evidence"] == ("3 seeds (0, 1, 2); model me5-small; targets xnli, panx; score: all_langs_avg; "
+                                          "left_out": {"udpos": "no interval", "pawsx": "pawsx: left out; one class."}})
+    first = Verdict("not reproduced", "the old reason", {})
+    texts = claim_pages.verdict_texts("c1", v, first, _Data())
+    assert texts["c1_evidence"] == ("3 seeds (0, 1, 2); model me5-small; targets xnli, panx; score: XTREME score; "
                                     "interval: t-interval")
-    assert texts["c1_left_out"] == "udpos (no interval)" and texts["c1_verdict"] == "reproduced"
-    empty = claim_pages.verdict_texts("c2", Verdict("not testable", "no runs", {}), None)
-    assert empty["c2_evidence"].startswith("0 seeds (none); model None; targets none")
-    assert empty["c2_left_out"] == "none"
+    assert texts["c1_left_out"] == "udpos: no interval. pawsx: left out; one class."
+    assert texts["c1_verdict"] == "reproduced" and texts["c1_first_verdict"] == "not reproduced"
+    assert texts["c1_first_reason"] == "the old reason"
+    assert texts["c1_waiting"].startswith("This profile has no plan")
+    empty = claim_pages.verdict_texts("c2", Verdict("not testable", "no runs", {}), first, _Data())
+    assert empty["c2_evidence"].startswith("0 seeds (none); model me5-small; targets none")
+    assert empty["c2_left_out"] == "none."
+
+
+def test_comparisons_table_and_effects_put_ours_beside_the_paper():
+    comparisons = [{"name": "mnli average gain", "value": 1.25, "lo": 0.5, "hi": 2.0, "method": "t", "n_seeds": 3,
+                    "paper": "+7.5", "outcome": "reproduced"},
+                   {"name": "mnli minus qqp", "value": -0.5, "lo": None, "hi": None, "method": "none", "n_seeds": 1,
+                    "paper": "", "outcome": "undecided"}]
+    v = Verdict("undecided", "r", {"comparisons": comparisons})
+    table_ = claim_pages.comparisons_table(v)
+    assert list(table_["paper"]) == ["+7.5", "not published"] and list(table_["outcome"]) == ["reproduced", "undecided"]
+    assert claim_pages._effects(v) == "mnli average gain: +1.2 [+0.5, +2.0]; paper +7.5<br>mnli minus qqp: -0.5 (no interval)"
+    assert claim_pages.comparisons_table(Verdict("not testable", "r", {})).empty
 
 
 def test_claim_texts_when_nothing_ran():
-    empty = Verdict("not testable", "no runs", {})
-    assert claim_pages.c1_texts(empty) == {"c1_ours_squad_gain": "not run", "c1_ours_mnli_gain": "not run",
-                                           "c1_ours_hellaswag_gain": "not run", "c1_targets": "none"}
-    assert claim_pages.c2_texts(empty)["c2_rank"] == "not ranked"
-    assert claim_pages.c3_texts(empty)["c3_ranking"] == "not ranked"
-    assert claim_pages.c4_texts(empty, pd.DataFrame(columns=["setting", "target", "value", "lo", "hi"])) == {
-        "c4_ours_tydiqa_gain": "not run in this profile", "c4_ours_xnli_gain": "not run in this profile",
-        "c4_counts": "not counted"}
-    assert claim_pages.c5_texts(empty)["c5_n_targets"] == 0
+    from xtl.report import claim_texts
+    from xtl.report.gains import Results
+
+    empty, res = Verdict("not testable", "no runs", {}), Results(pd.DataFrame())
+    assert claim_texts.c1_texts(empty, res) == {"c1_ours_squad_gain": "not run", "c1_ours_mnli_gain": "not run",
+                                                "c1_ours_hellaswag_gain": "not run", "c1_targets": "none"}
+    assert claim_texts.c2_texts(empty)["c2_rank"] == "not ranked"
+    assert claim_texts.c3_texts(empty)["c3_ranking"] == "not ranked"
+    assert claim_texts.c4_texts(empty) == {"c4_ours_tydiqa_gain": "not run in this profile",
+                                           "c4_ours_xnli_gain": "not run in this profile", "c4_difference": "not run"}
+    assert claim_texts.c5_texts(empty)["c5_n_targets"] == 0
+    assert claim_texts.c6_texts(empty, "none")["c6_ours_mlm_diff"] == "not run"
 
 
 def test_c2_and_c4_texts_by_hand():
+    from xtl.report import claim_texts
+
     gains = {"mnli+qqp": {"value": 2.04, "lo": 0.5, "hi": 3.5, "method": "t"}, "mnli": {"value": 1.0, "lo": 0.0,
                                                                                         "hi": 2.0, "method": "t"}}
     v = Verdict("reproduced", "", {"multi_task": "mnli+qqp", "gains": gains, "seeds": [0, 1, 2],
                                    "ranking": ["mnli+qqp", "mnli"]})
-    assert claim_pages.c2_texts(v) == {"c2_ours_multi_gain": "+2.0 [+0.5, +3.5] points", "c2_multi_tasks": "mnli, qqp",
+    assert claim_texts.c2_texts(v) == {"c2_ours_multi_gain": "+2.0 [+0.5, +3.5] points", "c2_multi_tasks": "mnli, qqp",
                                        "c2_n_multi_tasks": 2, "c2_rank": "#1 of 2"}
-    frame = pd.DataFrame([{"setting": "mnli", "target": "xnli", "value": 1.0, "lo": 0, "hi": 2},
-                          {"setting": "qqp", "target": "xnli", "value": -3.0, "lo": -4, "hi": -2}])
-    v4 = Verdict("not reproduced", "", {"settings": ["mnli", "qqp"], "helped": {"tydiqa": [], "xnli": ["mnli"]}})
-    assert claim_pages.c4_texts(v4, frame)["c4_ours_xnli_gain"] == "mean -1.0 points over 2 settings (range -3.0 to +1.0)"
-    assert claim_pages.c4_texts(v4, frame)["c4_counts"] == "TyDiQA: 0 of 2 settings; XNLI: 1 of 2"
+    v4 = Verdict("undecided", "", {"gains": {"xnli": {"mnli": {"value": 1.0}, "qqp": {"value": -3.0}},
+                                             "tydiqa": {"mnli": {"value": 4.0}}},
+                                   "comparisons": [{"name": "TyDiQA minus XNLI mean gain", "value": 5.0, "lo": 1.0,
+                                                    "hi": 9.0, "method": "t", "n_seeds": 3}]})
+    texts = claim_texts.c4_texts(v4)
+    assert texts["c4_ours_xnli_gain"] == "mean -1.0 points over 2 settings (range -3.0 to +1.0)"
+    assert texts["c4_ours_tydiqa_gain"] == "+4.0 points (one setting: mnli)"
+    assert texts["c4_difference"] == "+5.0 [+1.0, +9.0] points"
+
+
+def test_an_empty_table_is_glued_as_a_sentence_not_a_python_string():
+    from IPython.display import HTML
+
+    from xtl.report.glue import sentence
+
+    value = sentence("No run <yet> & none")
+    assert isinstance(value, HTML) and value.data == "<p>No run &lt;yet&gt; &amp; none</p>"
 
 
 # --------------------------------------------------------------------------- deviations and paper scale

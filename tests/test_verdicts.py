@@ -1,5 +1,6 @@
-"""The claims (xtl.report: canonical, items, gains, claims) on hand-made result folders: re-scoring, intervals, and
-every verdict outcome per claim."""
+"""The claims (xtl.report: canonical, items, gains, claims, verdicts, exclusion, sources) on hand-made result folders:
+re-scoring, the XTREME score, pooled one-seed intervals, the rule for targets that do not learn, every outcome of the
+first (two-valued) rules and of the three-valued ones."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from xtl import metrics
 from xtl.errors import XtlError
 from xtl.report import canonical, claims, gains, items, stats
 from xtl.report.claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
-from xtl.report.gains import Results
+from xtl.report.gains import BOOTSTRAP
+from xtl.report.gains import Results as CurrentResults
+from xtl.report.score import FIRST_RULE_SCORE
+
+
+def Results(frame, **kwargs):
+    return CurrentResults(frame, score=FIRST_RULE_SCORE, one_seed=BOOTSTRAP, **kwargs)
+
 
 N_ITEMS = 400
 LANGS = ("en", "de")
@@ -417,11 +425,14 @@ def test_the_same_run_gives_the_same_number_under_the_same_name_on_every_path(tm
     metrics_json = json.loads((folder / "metrics.json").read_text())
     assert summary["average_name"] == "xtreme_avg" and summary["average"] == pytest.approx(metrics_json["average"]["f1"])
 
-    res = Results(frame)  # the verdicts
+    first = Results(frame)  # the first verdict rule: all_langs_avg, QA as F1
+    current = CurrentResults(frame)  # the verdicts: XTREME languages, QA as (EM + F1) / 2 (EM is F1 - 10 here)
     assert gains.SCORE_AVG in expected
     for _, row in table.iterrows():
         setting = "baseline" if row["intermediate"] == "baseline" else "squad"
-        assert res.score(setting, "xquad", int(row["seed"])) == pytest.approx(row[gains.SCORE_AVG])
+        assert first.score(setting, "xquad", int(row["seed"])) == pytest.approx(row["all_langs_avg"])
+        assert current.score(setting, "xquad", int(row["seed"])) == pytest.approx(row["xtreme_avg"] - 5.0)
+    assert current.score("baseline", "xquad", 0) == pytest.approx(((90 + 40 + 50) / 3 + (80 + 30 + 40) / 3) / 2)
 
     q = questions.load(("p",), tmp_path)  # the questions
     assert questions.SCORE_AVG in expected
@@ -444,3 +455,219 @@ def test_named_averages_are_defined_once():
     assert math.isnan(scoring.language_average("zero_shot_avg", "xnli", {"en": 80.0}))
     with pytest.raises(Exception, match="unknown average"):
         scoring.language_average("average", "xnli", values)
+
+
+# =========================================================================== the current rules
+
+from xtl.report import exclusion, sources, verdicts
+from xtl.report.verdicts import CONTRADICTED, UNDECIDED, Comparison
+
+
+def seeded(root: Path, accuracy: dict[tuple[str, str, int], float], dev: float | None = None) -> pd.DataFrame:
+    """Runs with the given accuracy (percent, the same in both languages) per (setting, target, seed)."""
+    rows = []
+    for (setting, task, seed), acc in accuracy.items():
+        inter = [] if setting == "baseline" else setting.split("+")
+        k = round(N_ITEMS * acc / 100)
+        rows += write_run(root, inter, task, seed, {lang: k for lang in LANGS}, english_dev=dev)
+    return pd.DataFrame(rows)
+
+
+# baseline, mnli and squad at three seeds, qqp at one: gains per seed mnli 4, 5, 4; squad 2, 0, 3; qqp 3
+THREE_SEEDS = {("baseline", "xnli", 0): 60, ("baseline", "xnli", 1): 61, ("baseline", "xnli", 2): 59,
+               ("mnli", "xnli", 0): 64, ("mnli", "xnli", 1): 66, ("mnli", "xnli", 2): 63,
+               ("squad", "xnli", 0): 62, ("squad", "xnli", 1): 61, ("squad", "xnli", 2): 62,
+               ("qqp", "xnli", 0): 63}
+
+
+def test_pooled_variance_by_hand():
+    variance, df = stats.pooled_variance({"a": [1.0, 2.0, 6.0], "b": [0.0, 2.0], "c": [5.0]})
+    assert df == 3 and variance == pytest.approx((14 + 2) / 3)   # a: 4 + 1 + 9 around 3; b: 1 + 1 around 1
+    assert stats.pooled_variance({"c": [5.0]})[1] == 0
+    assert stats.pooled_half_width(4.0, 4, 1) == pytest.approx(2.776 * 2.0)
+
+
+def test_one_seed_gain_borrows_the_pooled_seed_variance(tmp_path):
+    res = CurrentResults(seeded(tmp_path, THREE_SEEDS))
+    assert res.three_seed_settings(["xnli"]) == ["mnli", "squad"]
+    spread = res.gain_spread("xnli")
+    assert spread.df == 4 and spread.variance == pytest.approx((2 / 3 + 14 / 3) / 4)
+    assert spread.per_setting["mnli"] == pytest.approx((4.0, 5.0, 4.0))
+    est = res.gain("qqp", "xnli")
+    half = 2.776 * math.sqrt(4 / 3)
+    assert est.value == pytest.approx(3.0) and (est.lo, est.hi) == pytest.approx((3.0 - half, 3.0 + half))
+    assert est.method == "t-interval, 1 seed, seed variance pooled from mnli and squad (4 df)"
+    three = res.gain("mnli", "xnli")   # three seeds of its own: its own t-interval, 2 df
+    assert three.method == "t-interval over 3 seeds" and three.value == pytest.approx(13 / 3)
+
+
+def test_a_difference_between_settings_adds_the_pooled_variance_of_each_side(tmp_path):
+    res = CurrentResults(seeded(tmp_path, THREE_SEEDS))
+    est = res.difference("qqp", "mnli", ["xnli"])   # seed 0 only: 63 - 64
+    # each side: scores of mnli (64, 66, 63) and squad (62, 61, 62) around their means, pooled: 16/3 / 4
+    half = 2.776 * math.sqrt(2 * (14 / 3 + 2 / 3) / 4)
+    assert est.value == pytest.approx(-1.0) and (est.lo, est.hi) == pytest.approx((-1.0 - half, -1.0 + half))
+    assert "(4 df)" in est.method
+
+
+def test_without_a_three_seed_setting_the_interval_covers_test_items_only(tmp_path):
+    df = world(tmp_path, {("baseline", "xnli"): 60.0, ("mnli", "xnli"): 65.0})
+    est = CurrentResults(df, n_boot=300).gain("mnli", "xnli")
+    assert est.method == "evaluation-sample interval (test items only), 1 seed" and est.lo > 0
+
+
+# --------------------------------------------------------------------------- targets that do not learn
+
+def choice_run(root: Path, inter: list[str], task: str, seed: int, golds: list[int], preds: list[int],
+               dev: float) -> list[dict]:
+    """A classification run whose saved predictions are `preds` against `golds` in both languages."""
+    setting = canonical.setting_name(inter)
+    folder = root / "grid" / f"{task}-{setting}-s{seed}"
+    (folder / "predictions").mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"model": "me5-small", "seed": seed,
+                                                    "intermediate": {"tasks": inter}, "target": {"task": task}}))
+    acc = 100.0 * sum(g == p for g, p in zip(golds, preds)) / len(golds)
+    (folder / "metrics.json").write_text(json.dumps({"task": task, "english_dev": dev,
+                                                     "per_language": {lang: {"accuracy": acc} for lang in LANGS}}))
+    rows = []
+    for lang in LANGS:
+        (folder / "predictions" / f"{lang}.jsonl").write_text(
+            "".join(json.dumps({"gold": g, "prediction": p}) + "\n" for g, p in zip(golds, preds)))
+        rows.append({"experiment": "grid", "run_id": folder.name, "run_path": str(folder), "task": task,
+                     "seed": seed, "model": "me5-small", "language": lang, "metric": "accuracy", "value": acc,
+                     "intermediate": setting})
+    return rows
+
+
+GOLD = [0] * 55 + [1] * 45   # majority rate 55 %
+
+
+def test_exclusion_rule_by_hand(tmp_path):
+    rows = []
+    for seed in (0, 1):  # pawsx: one class for every test pair
+        rows += choice_run(tmp_path, [], "pawsx", seed, GOLD, [0] * 100, dev=58.0)
+    rows += choice_run(tmp_path, [], "xcopa", 0, [0, 1] * 50, [0, 1] * 30 + [1, 0] * 20, dev=57.0)  # near chance
+    rows += choice_run(tmp_path, [], "xnli", 0, [0, 1, 2] * 30, [0, 1, 2] * 20 + [1, 2, 0] * 10, dev=70.0)
+    rows += write_run(tmp_path, [], "panx", 0, {"en": 100, "de": 100})
+    found = {c.task: c for c in exclusion.checks(canonical.canonical(pd.DataFrame(rows)))}
+    pawsx, xcopa, xnli, panx = found["pawsx"], found["xcopa"], found["xnli"], found["panx"]
+    assert pawsx.excluded and pawsx.one_class_share == pytest.approx(100.0) and pawsx.majority == pytest.approx(55.0)
+    assert pawsx.seeds == 2 and "100.0 % of the test items in one class" in pawsx.reason
+    assert xcopa.excluded and xcopa.chance == pytest.approx(50.0) and xcopa.floor == pytest.approx(50.0)
+    assert "+7.0 points from the floor of 50.0 %" in xcopa.reason and xcopa.one_class_share == pytest.approx(50.0)
+    assert not xnli.excluded and xnli.chance == pytest.approx(100 / 3)
+    assert not panx.excluded and "does not apply" in panx.reason
+    assert exclusion.excluded(list(found.values())) == {"pawsx": pawsx.reason, "xcopa": xcopa.reason}
+    assert list(exclusion.table(list(found.values()))["left out"]) == ["no", "yes", "yes", "no"]
+
+
+def test_exclusion_thresholds_are_strict_at_the_edge(tmp_path):
+    """Exactly 10 points above the floor is kept; 94 % of items in one class is kept."""
+    rows = choice_run(tmp_path, [], "xcopa", 0, [0, 1] * 50, [0, 1] * 50, dev=60.0)
+    rows += choice_run(tmp_path, [], "pawsx", 0, [0, 1] * 50, [0] * 94 + [1] * 6, dev=80.0)
+    found = {c.task: c for c in exclusion.checks(canonical.canonical(pd.DataFrame(rows)))}
+    assert not found["xcopa"].excluded and not found["pawsx"].excluded, [c.reason for c in found.values()]
+
+
+def test_a_left_out_target_leaves_the_deciding_average(tmp_path):
+    acc = {("baseline", "xnli"): 60.0, ("mnli", "xnli"): 64.0, ("qqp", "xnli"): 61.0,
+           ("baseline", "pawsx"): 55.0, ("mnli", "pawsx"): 85.0, ("qqp", "pawsx"): 80.0}
+    dev = {(s, t): 70.0 if s == "mnli" else 65.0 for s in ("mnli", "qqp") for t in ("xnli", "pawsx")}
+    frame = world(tmp_path, acc, dev=dev)
+    res = CurrentResults(frame, n_boot=300, excluded={"pawsx": "pawsx: left out; one class."})
+    v = verdicts.verdict_c5(res)
+    assert v.evidence["targets"] == ["xnli"] and v.evidence["left_out"]["pawsx"] == "pawsx: left out; one class."
+    assert v.evidence["gain"]["value"] == pytest.approx(4.0)
+    kept = verdicts.verdict_c5(CurrentResults(frame, n_boot=300))
+    assert kept.evidence["gain"]["value"] == pytest.approx((4.0 + 30.0) / 2)
+
+
+# --------------------------------------------------------------------------- three verdict values
+
+def test_a_comparison_reads_its_side_of_zero():
+    def outcome(lo, hi):
+        return Comparison("x", stats.Estimate(1.0, lo, hi, "t", 3)).outcome
+    assert outcome(0.1, 2.0) == REPRODUCED and outcome(-2.0, -0.1) == CONTRADICTED
+    assert outcome(-0.1, 2.0) == UNDECIDED and outcome(0.0, 0.0) == UNDECIDED and outcome(None, None) == UNDECIDED
+    rep, con, und = (Comparison("x", stats.Estimate(1.0, *b, "t", 3)) for b in ((0.5, 1.5), (-2, -1), (-1, 1)))
+    assert verdicts.combine([rep, rep]) == REPRODUCED
+    assert verdicts.combine([rep, und]) == UNDECIDED and verdicts.combine([und, con, rep]) == CONTRADICTED
+
+
+def current_c1(root, gains: dict[str, float]):
+    acc = {("baseline", t): 50.0 for t in ("xnli", "xcopa")}
+    acc.update({(s, t): 50.0 + g for s, g in gains.items() for t in ("xnli", "xcopa")})
+    return CurrentResults(world(root, acc), n_boot=500)
+
+
+def test_c1_three_values(tmp_path):
+    rep = verdicts.verdict_c1(current_c1(tmp_path / "a", {"squad": 8, "mnli": 7, "hellaswag": 6, "qqp": 1}))
+    assert rep.verdict == REPRODUCED, rep.reason
+    assert [c["name"] for c in rep.evidence["comparisons"]][-1] == "hellaswag minus qqp (the best other task)"
+    assert rep.evidence["comparisons"][0]["paper"] == "+8.2"
+    con = verdicts.verdict_c1(current_c1(tmp_path / "b", {"squad": 8, "mnli": -5, "hellaswag": 6, "qqp": 1}))
+    assert con.verdict == CONTRADICTED and "mnli average gain -5.0" in con.reason
+    und = verdicts.verdict_c1(current_c1(tmp_path / "c", {"squad": 8, "mnli": 7, "hellaswag": 0, "qqp": -2}))
+    assert und.verdict == UNDECIDED, und.reason
+    alone = verdicts.verdict_c1(current_c1(tmp_path / "d", {"squad": 8, "mnli": 7, "hellaswag": 6}))
+    assert alone.verdict == UNDECIDED and "cannot be checked yet" in alone.reason
+    assert verdicts.verdict_c1(current_c1(tmp_path / "e", {"squad": 8, "mnli": 7})).verdict == verdicts.NOT_TESTABLE
+
+
+def test_c4_and_c6_three_values(tmp_path):
+    acc = {("baseline", "xnli"): 60.0, ("baseline", "tydiqa"): 40.0}
+    acc.update({(s, "tydiqa"): 48.0 for s in ("mnli", "qqp")})
+    acc.update({(s, "xnli"): 60.0 for s in ("mnli", "qqp")})
+    c4 = verdicts.verdict_c4(CurrentResults(world(tmp_path / "a", acc), n_boot=300))
+    assert c4.verdict == REPRODUCED and [c["outcome"] for c in c4.evidence["comparisons"]] == [REPRODUCED] * 2
+    left = verdicts.verdict_c4(CurrentResults(world(tmp_path / "b", acc), n_boot=300, excluded={"xnli": "xnli: out."}))
+    assert left.verdict == verdicts.NOT_TESTABLE and "xnli is left out" in left.reason
+    six = {("baseline", "xnli"): 60.0, ("mnli", "xnli"): 62.0, ("mnli+mlm", "xnli"): 66.0,
+           ("xnli-translated", "xnli"): 61.0}
+    c6 = verdicts.verdict_c6(CurrentResults(world(tmp_path / "c", six, mlm_settings=("mnli+mlm",)), n_boot=300))
+    assert c6.verdict == CONTRADICTED and c6.evidence["differences"]["mlm"]["value"] == pytest.approx(-4.0)
+
+
+def test_current_verdicts_on_empty_results_are_not_testable():
+    out = verdicts.all_verdicts(CurrentResults(pd.DataFrame()))
+    assert {v.verdict for v in out.values()} == {verdicts.NOT_TESTABLE} and set(out) == set(claims.CLAIMS)
+
+
+# --------------------------------------------------------------------------- a profile reads its ancestors' runs
+
+def test_a_profile_reads_the_runs_it_has_not_copied_from_the_profile_it_extends(tmp_path, monkeypatch):
+    from xtl import profiles
+
+    monkeypatch.setenv("XTL_RESULTS", str(tmp_path))
+
+    def run(experiment: str, run_id: str, cells: dict) -> profiles.Run:
+        return profiles.Run("child", experiment, run_id, "target", Path("t.ipynb"), {"seed": 0}, {},
+                            tmp_path / "child" / experiment / run_id, cells=cells)
+
+    def done(profile: str, experiment: str, run_id: str) -> Path:
+        folder = tmp_path / profile / experiment / run_id
+        folder.mkdir(parents=True)
+        (folder / "metrics.json").write_text("{}")
+        return folder
+
+    planned = [run("target", "a", {"intermediate": "mnli", "target": "xnli"}),
+               run("target", "b", {"intermediate": "mnli", "target": "panx"}),
+               run("target", "c", {"intermediate": "qqp", "target": "xnli"})]
+    own = done("child", "target", "a")
+    done("parent", "target", "a")   # copied already: the child's own folder stands for it
+    borrowed = done("parent", "target", "b")
+    done("parent", "target", "unplanned")   # not in the child's plan: not read
+    assert sources.folders("child", tmp_path, planned, ["parent"]) == [own, borrowed]
+    assert sources.run_names(planned) == "target/mnli-{xnli, panx}-s0; target/qqp-xnli-s0"
+
+
+def test_qa_items_count_em_and_f1_as_xtreme_does():
+    qa = [{"gold": {"id": "a", "answers": ["the red car", "red car"]}, "prediction": "red car model"},
+          {"gold": {"id": "b", "answers": ["Paris"]}, "prediction": "Paris"},
+          {"gold": {"id": "c", "answers": ["1999"]}, "prediction": "2001"}]
+    official = metrics.squad_scores({x["gold"]["id"]: x["prediction"] for x in qa},
+                                    {x["gold"]["id"]: x["gold"]["answers"] for x in qa})
+    both = items.item_scores("xquad", "en", qa, qa="em_f1").score()
+    assert both == pytest.approx((official["f1"] + official["exact_match"]) / 2)
+    assert official["f1"] != official["exact_match"]   # the case tells the two conventions apart
+    assert items.item_scores("tatoeba", "deu", [{"gold": 1, "prediction": 1}]) is None  # retrieval: not per item

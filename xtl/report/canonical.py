@@ -2,6 +2,8 @@
 
 `canonical` turns what `xtl.results.load` returns (or a hand-made frame) into the rows the claims
 compare; a run's intermediate setting comes from its config.json where the frame does not say it.
+Each row holds two per-language values: `value`, the headline metric (QA: F1), and `xtreme_value`,
+the one XTREME averages (QA: (EM + F1) / 2, `xtl.report.score`; the same as `value` elsewhere).
 A setting is named by its tasks ('baseline', 'mnli', 'mnli+qqp', 'mnli+mlm') and has a kind
 ('baseline', 'single', 'multi', 'mlm', 'translated').
 """
@@ -84,7 +86,8 @@ def canonical(results: pd.DataFrame) -> pd.DataFrame:
     """
     if results is None or len(results) == 0:
         return pd.DataFrame(columns=["experiment", "run_id", "run_path", "setting", "kind", "intermediate_tasks",
-                                     "task", "seed", "model", "language", "metric", "value", "english_dev"])
+                                     "task", "seed", "model", "language", "metric", "value", "xtreme_value",
+                                     "english_dev"])
     df = results.copy()
     task_col = next((c for c in ("task", "target", "target_task") if c in df.columns), None)
     if task_col is None:
@@ -128,9 +131,15 @@ def canonical(results: pd.DataFrame) -> pd.DataFrame:
                 "setting": setting_name(inter_tasks, mlm), "kind": setting_kind(inter_tasks, mlm),
                 "intermediate_tasks": tuple(inter_tasks), "task": str(row["task"]), "seed": int(row["seed"]),
                 "model": str(row["model"]), "language": str(row["language"]), "metric": row["metric"],
-                "value": float(row["value"]), "english_dev": english_dev,
+                "value": float(row["value"]), "xtreme_value": _xtreme_value(row), "english_dev": english_dev,
             })
     return pd.DataFrame(rows)
+
+
+def _xtreme_value(row: pd.Series) -> float:
+    """XTREME's per-language number: `em_f1_mean` ((EM + F1) / 2 for QA, `xtl.results`) where the frame has it."""
+    value = row.get("em_f1_mean")
+    return float(row["value"]) if value is None or pd.isna(value) else float(value)
 
 
 def _english_dev(run_path: Any) -> float | None:

@@ -1,25 +1,29 @@
-"""What the claims notebook glues for the pages C1-C6: the profile's summary, each claim's texts and tables.
+"""What the claims notebook glues for the pages C1-C6: the profile's summary, the verdict tables, each claim's tables.
 
-Everything is a function of one `ClaimsData` (a profile's claim runs, their results view and the
-runner's manifest), so the notebook only glues what these return; figures are in `xtl.report.figures`.
+Everything is a function of one `ClaimsData` (a profile's claim runs, read with the runs of the profiles it
+extends that it has not copied yet, their results view, the exclusion rule's checks and the runners'
+manifests), so the notebook only glues what these return. The quoted per-claim texts are in
+`xtl.report.claim_texts`; the figures in `xtl.report.figures`.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from xtl import results, scoring
+from xtl import profiles
 from xtl.estimate import format_duration
-from xtl.report.canonical import BASELINE, TRANSLATED_NLI
-from xtl.report.claims import C1_TASKS, RETRIEVAL_TASKS, english_settings, mlm_pairs, translated_pair
-from xtl.report.gains import MIN_SEEDS_FOR_T, SCORE_AVG, Results
-from xtl.report.stats import Estimate, Verdict
+from xtl.report import claims, exclusion, sources, verdicts
+from xtl.report.canonical import BASELINE, TRANSLATED_NLI, canonical
+from xtl.report.gains import BOOTSTRAP, MIN_SEEDS_FOR_T, Results
+from xtl.report.score import FIRST_RULE_SCORE
+from xtl.report.stats import Verdict
 
 CLAIM_EXPERIMENTS = ("target", "retrieval", "baseline_mlm", "baseline_translated")
 CLAIM_TITLES = {
@@ -30,6 +34,9 @@ CLAIM_TITLES = {
     "c5": "best intermediate model per target beats the baseline",
     "c6": "plain English beats MLM-mixed and translated data",
 }
+CLAIM_KINDS = {"c1": ("single",), "c2": ("single", "multi"), "c3": ("single", "multi"), "c4": ("single", "multi"),
+               "c5": ("single", "multi"), "c6": ("mlm", "translated")}
+"""Which settings' gains each claim page tabulates (C6 adds the plain setting it compares)."""
 C4_TARGETS = ("tydiqa", "xnli")
 
 
@@ -39,27 +46,48 @@ def read_json(path: Path) -> dict[str, Any]:
 
 @dataclass
 class ClaimsData:
-    """One profile's claim runs: the (run, language) rows, their results view, result folders and manifest."""
+    """One profile's claim runs: rows, canonical frame, results views (current and first rule), checks, manifests."""
 
     profile: str
     rows: pd.DataFrame
     res: Results
+    checks: list[exclusion.TargetCheck]
     folders: list[Path]
-    manifest: dict[str, Any]
+    manifests: dict[str, dict[str, Any]]
+    planned: list[profiles.Run]
+    results_root: Path
     n_boot: int
+    boot_seed: int
 
     @classmethod
     def load(cls, profile: str, results_root: Path, runs_root: Path, n_boot: int = 2000,
              boot_seed: int = 0) -> ClaimsData:
-        everything = results.load(profile, results_root)
+        planned = sources.plan(profile)
+        everything, folders = sources.load(profile, results_root, planned)
         rows = everything[everything["experiment"].isin(CLAIM_EXPERIMENTS)]
-        folders = sorted(p.parent for p in (results_root / profile).glob("*/*/metrics.json"))
-        manifest = read_json(runs_root / profile / "runs.json")
-        return cls(profile, rows, Results(rows, n_boot=n_boot, boot_seed=boot_seed), folders, manifest, n_boot)
+        frame = canonical(rows)
+        checks = exclusion.checks(frame)
+        res = Results(frame, n_boot=n_boot, boot_seed=boot_seed, canonicalised=True,
+                      excluded=exclusion.excluded(checks))
+        manifests = {name: read_json(runs_root / name / "runs.json") for name in [profile, *sources.ancestors(profile)]}
+        return cls(profile, rows, res, checks, folders, manifests, planned, results_root, n_boot, boot_seed)
+
+    @cached_property
+    def first_rule(self) -> Results:
+        """The same runs as the first, two-valued rule read them: `all_langs_avg`, QA as F1, no target left out,
+        one-seed intervals from resampling test items."""
+        return Results(self.res.frame, model=self.res.model, n_boot=self.n_boot, boot_seed=self.boot_seed,
+                       canonicalised=True, score=FIRST_RULE_SCORE, one_seed=BOOTSTRAP)
 
     @property
     def seeds(self) -> list[int]:
         return sorted(int(s) for s in self.rows["seed"].unique()) if len(self.rows) else []
+
+    def manifest_entry(self, folder: Path) -> dict[str, Any]:
+        """The runner's record of a result folder (its notebook, its measured time), from the profile that ran it."""
+        profile = folder.parent.parent.name
+        key = f"{profile}/{folder.parent.name}/{folder.name}"
+        return next((entry for entry in self.manifests.get(profile, {}).values() if entry.get("results") == key), {})
 
 
 def display_name(setting: str) -> str:
@@ -70,64 +98,160 @@ def display_name(setting: str) -> str:
     return setting.replace("+mlm", " + MLM")
 
 
-def points(est: Estimate) -> str:
-    return est.text(1) + " points"
+def interval_rule(data: ClaimsData) -> str:
+    """How this profile's intervals are made, in a sentence."""
+    res = data.res
+    three = res.three_seed_settings(res.tasks)
+    if three:
+        return (f"a t-interval over seeds where a comparison has {MIN_SEEDS_FOR_T} or more; with fewer, a t-interval "
+                f"whose seed-to-seed variance is pooled from the settings that ran three seeds "
+                f"({', '.join(display_name(s) for s in three)}), with the pooled degrees of freedom")
+    plural = "s" if len(data.seeds) != 1 else ""
+    return (f"no setting ran three seeds, so intervals come from resampling test items (paired bootstrap, "
+            f"{data.n_boot} resamples, {len(data.seeds)} seed{plural}): they cover which test items were drawn, "
+            "not training randomness")
 
 
 def profile_texts(data: ClaimsData) -> dict[str, Any]:
-    """Which profile, model and seeds, on what device, in how long (the runner's manifest, else env.json)."""
-    envs = [read_json(folder / "env.json") for folder in data.folders]
-    if data.manifest:
-        wall_s = sum(entry["notebook_wall_s"] for entry in data.manifest.values())
-        wall_source = "the runner's manifest (notebook times)"
-    else:
-        wall_s = sum(e.get("wall_s") or 0 for e in envs)
-        wall_source = "the result folders' env.json"
-    devices = pd.Series([e.get("device") for e in envs if e.get("device")])
+    """Which profile, model and seeds, what the score is, on what device, in how long (manifests, else env.json)."""
+    walls, sources_used, devices = [], set(), []
+    for folder in data.folders:
+        entry, env = data.manifest_entry(folder), read_json(folder / "env.json")
+        if entry.get("notebook_wall_s") is not None:
+            walls.append(entry["notebook_wall_s"])
+            sources_used.add("the runners' manifests (notebook times)")
+        elif env.get("wall_s"):
+            walls.append(env["wall_s"])
+            sources_used.add("the result folders' env.json")
+        if env.get("device"):
+            devices.append(env["device"])
+    borrowed = sorted({f.parent.parent.name for f in data.folders} - {data.profile})
     seeds = data.seeds
-    plural = "s" if len(seeds) != 1 else ""
     return {
-        "profile": data.profile, "score_average": SCORE_AVG,
-        "score_average_definition": scoring.AVERAGES[SCORE_AVG],
-        "profile_wall": format_duration(wall_s) if wall_s else "not recorded",
-        "profile_wall_source": wall_source,
-        "profile_device": devices.mode().iloc[0] if len(devices) else "unknown",
+        "profile": data.profile, "score_name": data.res.score_def.name,
+        "score_definition": data.res.score_def.definition,
+        "profile_wall": format_duration(sum(walls)) if walls else "not recorded",
+        "profile_wall_source": " and ".join(sorted(sources_used)) or "nothing recorded",
+        "profile_device": pd.Series(devices).mode().iloc[0] if devices else "unknown",
         "profile_runs": len(data.folders), "model": data.res.model or "none",
+        "profile_borrowed": (f"{sum(f.parent.parent.name != data.profile for f in data.folders)} of them finished in "
+                             f"{', '.join(borrowed)}, a profile it extends (same configs), and not copied yet"
+                             if borrowed else "all of them in this profile's own folder"),
         "seeds": ", ".join(map(str, seeds)) or "none", "n_seeds": len(seeds),
-        "interval_rule": (f"t-interval over {len(seeds)} seeds" if len(seeds) >= MIN_SEEDS_FOR_T
-                          else f"evaluation-sample interval (paired bootstrap over test items, {data.n_boot} "
-                               f"resamples), {len(seeds)} seed{plural}"),
+        "interval_rule": interval_rule(data),
     }
 
 
-def verdict_texts(claim: str, verdict: Verdict, model: str | None) -> dict[str, str]:
-    """`<claim>_verdict`, `_reason`, `_evidence` (seeds, model, targets, score, interval) and `_left_out`."""
+# --------------------------------------------------------------------------- verdicts
+
+def comparisons_table(verdict: Verdict) -> pd.DataFrame:
+    """One row per comparison of a claim: ours with its interval and method, the paper's number, the outcome."""
+    rows = [{"comparison": c["name"], "ours (points)": c["value"], "95 % low": c["lo"], "95 % high": c["hi"],
+             "interval": c["method"], "paper": c["paper"] or "not published", "outcome": c["outcome"]}
+            for c in verdict.evidence.get("comparisons", [])]
+    return pd.DataFrame(rows, columns=["comparison", "ours (points)", "95 % low", "95 % high", "interval", "paper",
+                                       "outcome"])
+
+
+def _effects(verdict: Verdict) -> str:
+    parts = []
+    for c in verdict.evidence.get("comparisons", []):
+        interval = f" [{c['lo']:+.1f}, {c['hi']:+.1f}]" if c["lo"] is not None else " (no interval)"
+        paper = f"; paper {c['paper']}" if c["paper"] else ""
+        parts.append(f"{c['name']}: {c['value']:+.1f}{interval}{paper}")
+    return "<br>".join(parts) or "–"
+
+
+def left_out_text(verdict: Verdict) -> str:
+    """Each left-out target with its reason, as sentences ('none.' when nothing was left out)."""
+    left_out = verdict.evidence.get("left_out") or {}
+    parts = [why if why.startswith(f"{t}:") else f"{t}: {why}" for t, why in left_out.items()]
+    return " ".join(p if p.endswith(".") else p + "." for p in parts) or "none."
+
+
+def overview_table(current: dict[str, Verdict], first: dict[str, Verdict], data: ClaimsData) -> pd.DataFrame:
+    """The verdict table the intro leads with: per claim, the verdict, our effects beside the paper's (or, when not
+    testable, why and how many planned runs it waits for), what was left out, and what the first rule gave."""
+    rows = []
+    for c, v in current.items():
+        effects = _effects(v)
+        if v.verdict == verdicts.NOT_TESTABLE:
+            total, waiting = sources.pending(c, data.planned, data.results_root) if data.planned else (0, [])
+            effects = v.reason + (f"; waits for {len(waiting)} of its {total} planned runs (named on its page)"
+                                  if waiting else "")
+        rows.append({"claim": f'<a href="{c}.html">{c.upper()}</a>', "paper": CLAIM_TITLES[c],
+                     "verdict": f"<b>{v.verdict}</b>", "ours [95 % interval] beside the paper": effects,
+                     "targets left out": left_out_text(v), "first rule gave": first[c].verdict})
+    return pd.DataFrame(rows)
+
+
+def verdict_texts(claim: str, verdict: Verdict, first: Verdict, data: ClaimsData) -> dict[str, str]:
+    """`<claim>_verdict`, `_reason`, `_evidence`, `_left_out`, `_waiting` and the first rule's `_first_verdict`,
+    `_first_reason`."""
     evidence = verdict.evidence
     seeds = evidence.get("seeds", [])
-    left_out = evidence.get("left_out") or {}
     return {
         f"{claim}_verdict": verdict.verdict, f"{claim}_reason": verdict.reason,
         f"{claim}_evidence": (f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} "
-                              f"({', '.join(map(str, seeds)) or 'none'}); model {evidence.get('model') or model}; "
-                              f"targets {', '.join(evidence.get('targets', [])) or 'none'}; score: {SCORE_AVG}; "
-                              f"interval: {evidence.get('interval', 'none computed')}"),
-        f"{claim}_left_out": "; ".join(f"{t} ({why})" for t, why in left_out.items()) or "none",
+                              f"({', '.join(map(str, seeds)) or 'none'}); model {evidence.get('model') or data.res.model}; "
+                              f"targets {', '.join(evidence.get('targets', [])) or 'none'}; score: "
+                              f"{data.res.score_def.name}; interval: {evidence.get('interval', 'none computed')}"),
+        f"{claim}_left_out": left_out_text(verdict),
+        f"{claim}_waiting": sources.waiting_text(claim, data.planned, data.results_root),
+        f"{claim}_first_verdict": first.verdict, f"{claim}_first_reason": first.reason,
     }
 
 
-def overview_table(verdicts: dict[str, Verdict]) -> pd.DataFrame:
-    return pd.DataFrame([{"claim": f'<a href="{c}.html">{c.upper()}</a>', "paper": CLAIM_TITLES[c],
-                          "verdict": f"<b>{v.verdict}</b>", "why": v.reason} for c, v in verdicts.items()])
+# --------------------------------------------------------------------------- tables
 
-
-def gains_table(res: Results) -> pd.DataFrame:
-    """Every setting against the baseline on each target it was run on, columns named for the page."""
+def gains_table(res: Results, settings: list[str] | None = None, targets: list[str] | None = None) -> pd.DataFrame:
+    """Settings against the baseline on each target they ran, columns named for the page; whether the target
+    decides claims."""
     gains = res.gain_table()
-    shown = gains.assign(setting=gains["setting"].map(display_name))
-    shown = shown[["setting", "kind", "task", "baseline", "score", "gain", "lo", "hi", "interval"]]
-    shown.columns = ["setting", "kind", "target", f"baseline {SCORE_AVG} (%)", f"setting {SCORE_AVG} (%)",
-                     f"gain in {SCORE_AVG}", "95 % low", "95 % high", "interval"]
-    return shown
+    if settings is not None:
+        gains = gains[gains["setting"].isin(settings)]
+    if targets is not None:
+        gains = gains[gains["task"].isin(targets)]
+    name = res.score_def.name
+    shown = pd.DataFrame({
+        "setting": gains["setting"].map(display_name), "target": gains["task"],
+        f"baseline {name} (%)": gains["baseline"], f"setting {name} (%)": gains["score"],
+        "gain (points)": gains["gain"], "95 % low": gains["lo"], "95 % high": gains["hi"],
+        "seeds": gains["n_seeds"], "interval": gains["interval"],
+        "decides claims": ["no: left out" if t in res.excluded else "yes" for t in gains["task"]]})
+    return shown.reset_index(drop=True)
+
+
+def claim_settings(res: Results, claim: str) -> list[str]:
+    """The settings whose gains a claim page tabulates."""
+    settings = res.settings(CLAIM_KINDS[claim])
+    if claim == "c6" and "mnli" in res.settings(("single",)):
+        settings = ["mnli", *settings]
+    return settings
+
+
+def claim_gains(res: Results, claim: str) -> pd.DataFrame:
+    """The per-target gains a claim page opens with."""
+    targets = list(C4_TARGETS) if claim == "c4" else None
+    return gains_table(res, claim_settings(res, claim), targets)
+
+
+def spread_table(res: Results) -> pd.DataFrame:
+    """Per target, each three-seed setting's seed-to-seed SD of its gain, side by side, and the pooled SD and df
+    that one-seed intervals use: a reader can judge whether the settings agree."""
+    rows = []
+    for task in res.tasks:
+        spread = res.gain_spread(task)
+        if spread is None:
+            continue
+        row = {"target": task, "decides claims": "no: left out" if task in res.excluded else "yes"}
+        for setting, values in spread.per_setting.items():
+            row[f"{display_name(setting)}: gains per seed"] = ", ".join(f"{v:+.1f}" for v in values)
+            row[f"{display_name(setting)}: SD"] = float(np.std(values, ddof=1))
+        row["pooled SD"] = float(np.sqrt(spread.variance))
+        row["df"] = spread.df
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 RUN_COLUMNS = ["setting", "target", "seed", "model", "languages",
@@ -136,18 +260,32 @@ RUN_COLUMNS = ["setting", "target", "seed", "model", "languages",
 
 def runs_table(data: ClaimsData, paths: list[str]) -> pd.DataFrame:
     """One row per run: setting, target, seed, its result folder and a link to its executed notebook."""
-    notebook_of = {Path(entry["results"]).name: entry["notebook"] for entry in data.manifest.values()}
     frame, rows = data.res.frame, []
     for path in paths:
         run = frame[frame["run_path"] == path].iloc[0]
-        folder = f"results/{data.profile}/{run['experiment']}/{run['run_id']}/"
-        notebook = notebook_of.get(run["run_id"])
-        link = (f'<a href="../runs/{data.profile}/{notebook.removesuffix(".ipynb")}.html">notebook</a>'
+        folder = Path(path)
+        profile = folder.parent.parent.name
+        notebook = data.manifest_entry(folder).get("notebook")
+        link = (f'<a href="../runs/{profile}/{notebook.removesuffix(".ipynb")}.html">notebook</a>'
                 if notebook else "–")
         rows.append({"setting": display_name(run["setting"]), "target": run["task"], "seed": int(run["seed"]),
                      "model": run["model"], "languages": int((frame["run_path"] == path).sum()),
-                     RUN_COLUMNS[5]: f"<code>{folder}</code>", "executed notebook": link})
+                     RUN_COLUMNS[5]: f"<code>results/{profile}/{run['experiment']}/{run['run_id']}/</code>",
+                     "executed notebook": link})
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def claim_runs(data: ClaimsData, claim: str, verdict: Verdict) -> list[str]:
+    """The runs behind a verdict; when the rule stopped before comparing, the runs of the settings it would
+    compare (and the baseline's on their targets) that have finished."""
+    paths = verdict.evidence.get("runs", [])
+    if paths or not len(data.res.frame):
+        return paths
+    settings = claim_settings(data.res, claim)
+    targets = {t for s in settings for t in data.res.targets_of(s)}
+    frame = data.res.frame
+    chosen = frame[frame["setting"].isin(settings) | ((frame["setting"] == BASELINE) & frame["task"].isin(targets))]
+    return sorted(chosen["run_path"].unique()) if settings else []
 
 
 def all_runs(data: ClaimsData) -> list[str]:
@@ -157,77 +295,6 @@ def all_runs(data: ClaimsData) -> list[str]:
 def standins_table(verdict: Verdict) -> pd.DataFrame:
     stand = verdict.evidence.get("stand_ins", {})
     return pd.DataFrame([{"task": t, "stand-in or reduction": n} for t, notes in stand.items() for n in notes])
-
-
-# --------------------------------------------------------------------------- per claim: quoted texts
-
-def c1_texts(v: Verdict) -> dict[str, str]:
-    out = {}
-    for task in C1_TASKS:
-        g = v.evidence.get("gains", {}).get(task)
-        out[f"c1_ours_{task}_gain"] = points(Estimate(**g)) if g else "not run"
-    out["c1_targets"] = ", ".join(v.evidence.get("targets", [])) or "none"
-    return out
-
-
-def c2_texts(v: Verdict) -> dict[str, Any]:
-    multi = v.evidence.get("multi_task")
-    g = v.evidence.get("gains", {}).get(multi) if multi else None
-    ranking = v.evidence.get("ranking", [])
-    return {
-        "c2_ours_multi_gain": points(Estimate(**g, n_seeds=len(v.evidence["seeds"]))) if g else "not run",
-        "c2_multi_tasks": ", ".join(multi.split("+")) if multi else "none",
-        "c2_n_multi_tasks": len(multi.split("+")) if multi else 0,
-        "c2_rank": f"#{ranking.index(multi) + 1} of {len(ranking)}" if multi and multi in ranking else "not ranked",
-    }
-
-
-def c3_texts(v: Verdict) -> dict[str, str]:
-    target_gains = v.evidence.get("target_gains", {})
-    retrieval = [t for t in RETRIEVAL_TASKS if t in target_gains]
-    trained = [t for t in target_gains if t not in RETRIEVAL_TASKS]
-    return {
-        "c3_ours_retrieval_gain": "; ".join(f"{t} {target_gains[t]['value']:+.1f} points" for t in retrieval)
-        or "not run",
-        "c3_ours_trained_gain": "; ".join(f"{t} {target_gains[t]['value']:+.1f} points" for t in trained) or "not run",
-        "c3_ranking": " > ".join(v.evidence.get("ranking", [])) or "not ranked",
-        "c3_settings": ", ".join(display_name(s) for s in v.evidence.get("settings", [])) or "none",
-    }
-
-
-def c4_gains(res: Results) -> pd.DataFrame:
-    """Gain of every English setting on TyDiQA and XNLI, where both it and the baseline ran."""
-    rows = []
-    for target in C4_TARGETS:
-        for setting in english_settings(res):
-            if res.has(setting, target) and res.has(BASELINE, target):
-                e = res.gain(setting, target)
-                rows.append({"setting": display_name(setting), "target": target, "value": e.value, "lo": e.lo,
-                             "hi": e.hi})
-    return pd.DataFrame(rows, columns=["setting", "target", "value", "lo", "hi"])
-
-
-def c4_texts(v: Verdict, frame: pd.DataFrame) -> dict[str, str]:
-    out = {}
-    for target in C4_TARGETS:
-        part = frame[frame["target"] == target]
-        out[f"c4_ours_{target}_gain"] = (f"mean {part['value'].mean():+.1f} points over {len(part)} settings "
-                                         f"(range {part['value'].min():+.1f} to {part['value'].max():+.1f})"
-                                         if len(part) else "not run in this profile")
-    helped, n = v.evidence.get("helped", {}), len(v.evidence.get("settings", []))
-    out["c4_counts"] = (f"TyDiQA: {len(helped['tydiqa'])} of {n} settings; XNLI: {len(helped['xnli'])} of {n}"
-                        if helped else "not counted")
-    return out
-
-
-def c5_texts(v: Verdict) -> dict[str, Any]:
-    chosen = v.evidence.get("chosen", {})
-    return {
-        "c5_ours_best_gain": points(Estimate(**v.evidence["gain"])) if "gain" in v.evidence else "not run",
-        "c5_chosen": "; ".join(f"{t}: {display_name(s)}" for t, s in chosen.items()) or "none",
-        "c5_selection": v.evidence.get("selection", "none"),
-        "c5_n_targets": len(chosen),
-    }
 
 
 def c5_scores(res: Results, chosen: dict[str, str]) -> pd.DataFrame:
@@ -244,20 +311,33 @@ def c5_scores(res: Results, chosen: dict[str, str]) -> pd.DataFrame:
 def c5_language_gains(res: Results, chosen: dict[str, str]) -> pd.DataFrame:
     """Per target and language: the baseline's score and the picked setting's gain (means over shared seeds)."""
     rows = []
+    column = res.score_def.column
     for target, setting in chosen.items():
         seeds = sorted(set(res.seeds(setting, target)) & set(res.seeds(BASELINE, target)))
         f = res.frame[(res.frame["task"] == target) & res.frame["seed"].isin(seeds)]
-        base = f[f["setting"] == BASELINE].groupby("language")["value"].mean()
-        best = f[f["setting"] == setting].groupby("language")["value"].mean()
+        base = f[f["setting"] == BASELINE].groupby("language")[column].mean()
+        best = f[f["setting"] == setting].groupby("language")[column].mean()
         for lang in base.index.intersection(best.index):
             rows.append({"target": target, "language": lang, "baseline": base[lang], "gain": best[lang] - base[lang]})
     return pd.DataFrame(rows)
 
 
+def c4_gains(res: Results) -> pd.DataFrame:
+    """Gain of every English setting on TyDiQA and XNLI, where both it and the baseline ran."""
+    rows = []
+    for target in C4_TARGETS:
+        for setting in claims.english_settings(res):
+            if res.has(setting, target) and res.has(BASELINE, target):
+                e = res.gain(setting, target)
+                rows.append({"setting": display_name(setting), "target": target, "value": e.value, "lo": e.lo,
+                             "hi": e.hi})
+    return pd.DataFrame(rows, columns=["setting", "target", "value", "lo", "hi"])
+
+
 def c6_gains(res: Results) -> pd.DataFrame:
     """Gains of plain English, the same tasks with MLM mixed in, and translated NLI, per shared target."""
-    pair, rows = translated_pair(res), []
-    for plain, mixed in mlm_pairs(res)[:1]:
+    pair, rows = claims.translated_pair(res), []
+    for plain, mixed in claims.mlm_pairs(res)[:1]:
         for target in res.common_targets([plain, mixed, BASELINE]):
             for label, s in (("plain English", plain), ("English + MLM", mixed)):
                 e = res.gain(s, target)
@@ -270,17 +350,3 @@ def c6_gains(res: Results) -> pd.DataFrame:
                 e = res.gain(pair[0], target)
                 rows.append({"target": target, "setting": "plain English", "value": e.value, "lo": e.lo, "hi": e.hi})
     return pd.DataFrame(rows, columns=["target", "setting", "value", "lo", "hi"])
-
-
-def c6_plain(res: Results) -> str:
-    """The plain English setting C6 compares (the first MLM pair's, else the translated pair's)."""
-    pairs, pair = mlm_pairs(res), translated_pair(res)
-    return pairs[0][0] if pairs else (pair[0] if pair else "none")
-
-
-def c6_texts(v: Verdict, res: Results) -> dict[str, str]:
-    diffs = v.evidence.get("differences", {})
-    return {"c6_ours_mlm_diff": points(Estimate(**diffs["mlm"])) if "mlm" in diffs else "not run",
-            "c6_ours_translated_diff": points(Estimate(**diffs["translated"])) if "translated" in diffs
-            else "not run",
-            "c6_plain": c6_plain(res)}

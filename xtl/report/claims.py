@@ -1,7 +1,10 @@
-"""One verdict function per claim of the paper (C1-C6), each a pure function of the claims' results view.
+"""The first, two-valued verdict rules (C1-C6): reproduced or not reproduced, each a pure function of a results view.
 
-The rules follow the book's reading of the paper (book/paper.md): a verdict tests the claim's direction and ranking against our own
-baseline, never its magnitude. Every function's docstring states its rule; the claim pages repeat it.
+These were the book's rules until the reference profile's first column had been seen; the current,
+three-valued rules are in `xtl.report.verdicts`, which also uses the helpers here (the settings a
+claim compares, best-per-target picks). They are kept so each claim page can show what the first rule
+gives on the same runs, read as it read them (`all_langs_avg`, QA as F1, no target left out, one-seed
+intervals from resampling test items: `ClaimsData.first_rule`). Every function's docstring states its rule.
 """
 
 from __future__ import annotations

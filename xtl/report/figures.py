@@ -13,10 +13,13 @@ import seaborn as sns
 from xtl.report import claim_pages
 from xtl.report.claim_pages import C4_TARGETS, display_name
 from xtl.report.claims import C1_TASKS, RETRIEVAL_TASKS, mlm_pairs
-from xtl.report.gains import SCORE_AVG, Results
+from xtl.report.gains import Results
+from xtl.report.score import XTREME_SCORE
 from xtl.report.stats import Verdict
 
-GAIN_LABEL = f"gain in {SCORE_AVG} over the baseline encoder (points)"
+
+def gain_label(score: str = XTREME_SCORE.name) -> str:
+    return f"gain in {score} over the baseline encoder (points)"
 
 
 def palette() -> list:
@@ -60,7 +63,7 @@ def _by_value(frame: pd.DataFrame, column: str) -> list[str]:
     return list(frame.sort_values("value", ascending=False)[column])
 
 
-def c1(v: Verdict):
+def c1(v: Verdict, score: str = XTREME_SCORE.name):
     """Average gain per single intermediate task, the paper's three best set apart."""
     if not v.evidence.get("gains"):
         return placeholder("C1", v.reason)
@@ -68,10 +71,10 @@ def c1(v: Verdict):
     frame["group"] = ["paper's three best" if s in C1_TASKS else "other task" for s in frame["setting"]]
     return bars(frame, "setting", "value", "group", _by_value(frame, "setting"), ["paper's three best", "other task"],
                 f"C1: average gain per single intermediate task ({', '.join(v.evidence['targets'])})",
-                "intermediate task (ordered by gain)", GAIN_LABEL, dodge=False)
+                "intermediate task (ordered by gain)", gain_label(score), dodge=False)
 
 
-def c2(v: Verdict):
+def c2(v: Verdict, score: str = XTREME_SCORE.name):
     """Average gain per intermediate setting, the multi-task mix set apart."""
     if not v.evidence.get("gains"):
         return placeholder("C2", v.reason)
@@ -79,10 +82,10 @@ def c2(v: Verdict):
     frame["group"] = ["multi-task" if s.startswith("multi") else "single task" for s in frame["setting"]]
     return bars(frame, "setting", "value", "group", _by_value(frame, "setting"), ["multi-task", "single task"],
                 f"C2: average gain per intermediate setting ({', '.join(v.evidence['targets'])})",
-                "intermediate setting (ordered by gain)", GAIN_LABEL, dodge=False)
+                "intermediate setting (ordered by gain)", gain_label(score), dodge=False)
 
 
-def c3(v: Verdict):
+def c3(v: Verdict, score: str = XTREME_SCORE.name):
     """Mean gain per target, retrieval targets set apart."""
     target_gains = v.evidence.get("target_gains", {})
     if not target_gains:
@@ -93,10 +96,10 @@ def c3(v: Verdict):
     return bars(frame, "target", "value", "group", _by_value(frame, "target"),
                 ["retrieval (no training)", "trained target"],
                 f"C3: mean gain per target over {len(v.evidence['settings'])} intermediate settings",
-                "target task (ordered by gain)", GAIN_LABEL, dodge=False)
+                "target task (ordered by gain)", gain_label(score), dodge=False)
 
 
-def c4(v: Verdict, frame: pd.DataFrame):
+def c4(v: Verdict, frame: pd.DataFrame, score: str = XTREME_SCORE.name):
     """Gain per English setting on TyDiQA and XNLI (`claim_pages.c4_gains`)."""
     if not len(frame):
         return placeholder("C4", v.reason)
@@ -105,7 +108,7 @@ def c4(v: Verdict, frame: pd.DataFrame):
     missing = [t for t in C4_TARGETS if t not in present]
     return bars(frame, "setting", "value", "target", order, present,
                 "C4: gain per intermediate setting" + "".join(f" ({t}: not run in this profile)" for t in missing),
-                "intermediate setting (ordered by mean gain)", GAIN_LABEL)
+                "intermediate setting (ordered by mean gain)", gain_label(score))
 
 
 def c5(v: Verdict, res: Results):
@@ -116,8 +119,8 @@ def c5(v: Verdict, res: Results):
     frame = claim_pages.c5_scores(res, chosen)
     return bars(frame, "target", "value", "model", list(dict.fromkeys(frame["target"])),
                 ["baseline encoder", "best intermediate (by English dev)"],
-                f"C5: {SCORE_AVG} per target, baseline vs best intermediate model",
-                "target task (picked setting)", f"{SCORE_AVG} (%)")
+                f"C5: {res.score_def.name} per target, baseline vs best intermediate model",
+                "target task (picked setting)", f"{res.score_def.name} (%)")
 
 
 def c5_languages(v: Verdict, res: Results):
@@ -154,4 +157,4 @@ def c6(v: Verdict, res: Results, frame: pd.DataFrame):
     hue_order = [h for h in ("plain English", "English + MLM", "translated NLI") if h in set(frame["setting"])]
     return bars(frame, "target", "value", "setting", sorted(frame["target"].unique()), hue_order,
                 f"C6: gain of {display_name(pairs[0][0]) if pairs else 'mnli'}, with MLM mixed in, and translated NLI",
-                "target task", GAIN_LABEL)
+                "target task", gain_label(res.score_def.name))

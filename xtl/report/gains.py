@@ -1,15 +1,17 @@
 """The claims' view of a results table: scores per (setting, target, seed) and contrasts with 95 % intervals.
 
-Scores. A target's score in a run is its `all_langs_avg` (`xtl.scoring`, `SCORE_AVG`): the unweighted
-mean over its evaluated languages, English included, of the task's headline metric (accuracy; F1 for
-tagging, QA and BUCC; QA counts F1 only), in percent; the languages are those every run of the target
-evaluated. A gain is a setting's score minus the baseline encoder's (no intermediate training) on the
-same target, seed and items. An average gain is the mean of the gains over a stated set of targets.
+Scores. A target's score in a run is `xtl.report.score`'s `XTREME_SCORE` by default (XTREME languages,
+QA as (EM + F1) / 2; `FIRST_RULE_SCORE` gives the first rule's `all_langs_avg` with QA as F1), over the
+languages every run of the target evaluated. A gain is a setting's score minus the baseline encoder's (no
+intermediate training) on the same target, seed and items. An average gain is the mean of the gains over
+a stated set of targets. Targets in `excluded` (a baseline that does not learn, `xtl.report.exclusion`)
+stay in the tables and leave the averages that decide a claim.
 
-Intervals (95 %). With three or more seeds: a t-interval over seeds of the per-seed contrast. With
-fewer: a paired bootstrap over evaluated items (every resample re-scores the predictions of all
-runs on the same resampled items), labelled "evaluation-sample interval, 1 seed": it covers the
-choice of test items, not training randomness.
+Intervals (95 %). With three or more shared seeds: a t-interval over seeds of the per-seed contrast.
+With fewer (`one_seed="pooled"`, the default): a t-interval whose seed-to-seed variance is pooled from
+the intermediate settings that ran three or more seeds (`reference_spread`), with their degrees of
+freedom. Where no setting ran three seeds (or with `one_seed="bootstrap"`, the first rule): a paired
+bootstrap over evaluated items, labelled as covering test items only, never training randomness.
 """
 
 from __future__ import annotations
@@ -27,11 +29,24 @@ from xtl import tasks
 from xtl.errors import XtlError
 from xtl.report.canonical import BASELINE, canonical
 from xtl.report.items import ItemScores, item_scores, prediction_file, read_predictions
-from xtl.report.stats import Estimate, percentile_interval, t_half_width
-from xtl.scoring import ALL_LANGS_AVG, language_average
+from xtl.report.score import XTREME_SCORE, Score
+from xtl.report.stats import Estimate, percentile_interval, pooled_half_width, pooled_variance, t_half_width
+from xtl.scoring import XTREME_AVG, averaged_languages
 
 MIN_SEEDS_FOR_T = 3
-SCORE_AVG = ALL_LANGS_AVG   # the named average (xtl.scoring) every claim's score is
+SCORE_AVG = XTREME_AVG   # the named language set (xtl.scoring) of the score that decides claims
+POOLED, BOOTSTRAP = "pooled", "bootstrap"
+ITEMS_ONLY = "evaluation-sample interval (test items only)"
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A pooled seed-to-seed variance: from which three-seed settings, with how many degrees of freedom."""
+
+    variance: float
+    df: int
+    settings: tuple[str, ...]
+    per_setting: dict[str, tuple[float, ...]]   # the per-seed values each setting contributed
 
 
 @dataclass(frozen=True)
@@ -47,11 +62,14 @@ class Results:
     """The claims' view of a results table: scores per (setting, task, seed), contrasts with intervals.
 
     `model` keeps one encoder (default: the only one, else the baseline's most common one).
-    `n_boot` resamples with generator seed `boot_seed` make the bootstrap deterministic.
+    `n_boot` resamples with generator seed `boot_seed` make the bootstrap deterministic. `score` says
+    what a run's score is, `one_seed` how contrasts with fewer than three seeds get their interval,
+    `excluded` which targets leave the deciding averages, and why.
     """
 
     def __init__(self, results: pd.DataFrame, model: str | None = None, n_boot: int = 2000,
-                 boot_seed: int = 0, canonicalised: bool = False):
+                 boot_seed: int = 0, canonicalised: bool = False, score: Score = XTREME_SCORE,
+                 one_seed: str = POOLED, excluded: dict[str, str] | None = None):
         frame = results if canonicalised else canonical(results)
         if len(frame) and model is None:
             models = frame["model"].unique()
@@ -65,6 +83,7 @@ class Results:
         self.model = model
         self.frame = frame.drop_duplicates(["run_id", "language"]).reset_index(drop=True)
         self.n_boot, self.boot_seed = n_boot, boot_seed
+        self.score_def, self.one_seed, self.excluded = score, one_seed, dict(excluded or {})
         self._items: dict[tuple[str, str], ItemScores | None] = {}
         self._check_unique()
 
@@ -89,6 +108,14 @@ class Results:
             per_run = group.groupby("run_id")["language"].apply(set)
             out[task] = sorted(set.intersection(*per_run))
         return out
+
+    def scored_languages(self, task: str) -> list[str]:
+        """The common languages the score averages (its named language set, `xtl.scoring`)."""
+        return averaged_languages(self.score_def.average, task, self.languages[task])
+
+    def deciding(self, targets: Iterable[str]) -> list[str]:
+        """The targets of `targets` that may decide a claim (not in `excluded`)."""
+        return [t for t in targets if t not in self.excluded]
 
     @property
     def tasks(self) -> list[str]:
@@ -130,11 +157,11 @@ class Results:
         return rows[rows["language"].isin(self.languages[task])]
 
     def score(self, setting: str, task: str, seed: int) -> float:
-        """The run's `all_langs_avg` over the target's common languages (headline metric, percent)."""
+        """The run's score (`score_def`) over the target's common languages, in percent."""
         rows = self._run_rows(setting, task, seed)
         if not len(rows):
             raise XtlError(f"no run for setting {setting}, target {task}, seed {seed}")
-        return language_average(SCORE_AVG, task, dict(zip(rows["language"], rows["value"])))
+        return self.score_def.of(task, dict(zip(rows["language"], rows[self.score_def.column])))
 
     def english_dev(self, setting: str, task: str) -> float | None:
         rows = self.frame[(self.frame["setting"] == setting) & (self.frame["task"] == task)]
@@ -145,32 +172,37 @@ class Results:
         """Every run of (setting, task) saved per-item predictions for every language we average."""
         for seed in self.seeds(setting, task):
             run_path = self._run_rows(setting, task, seed)["run_path"].iloc[0]
-            if not all(prediction_file(run_path, lang) for lang in self.languages[task]):
+            if not all(prediction_file(run_path, lang) for lang in self.scored_languages(task)):
                 return False
         return True
 
     def can_bound(self, settings: Iterable[str], task: str) -> bool:
-        """An interval is possible for contrasts of these settings on `task`: >= 3 shared seeds, or predictions."""
+        """An interval is possible for contrasts of these settings on `task`: >= 3 shared seeds, a three-seed
+        setting to pool the seed variance from (`one_seed="pooled"`), or per-item predictions."""
         settings = list(settings)
         shared = set.intersection(*(set(self.seeds(s, task)) for s in settings)) if settings else set()
-        return len(shared) >= MIN_SEEDS_FOR_T or all(self.has_predictions(s, task) for s in settings)
+        if len(shared) >= MIN_SEEDS_FOR_T or (self.one_seed == POOLED and self.three_seed_settings([task])):
+            return True
+        return all(self.has_predictions(s, task) for s in settings)
 
     def split_boundable(self, settings: Iterable[str], targets: Iterable[str]) -> tuple[list[str], dict[str, str]]:
         """(targets an interval can be computed on, {left-out target: why})."""
         settings = list(settings)
         kept, left_out = [], {}
+        why = ("fewer than 3 seeds, no three-seed setting to pool from and no per-item predictions, so no interval"
+               if self.one_seed == POOLED else "fewer than 3 seeds and no per-item predictions saved, so no interval")
         for task in targets:
             if self.can_bound(settings, task):
                 kept.append(task)
             else:
-                left_out[task] = "fewer than 3 seeds and no per-item predictions saved, so no interval"
+                left_out[task] = why
         return kept, left_out
 
     def _items_for(self, run_path: str, task: str, lang: str) -> ItemScores | None:
         key = (run_path, lang)
         if key not in self._items:
             lines = read_predictions(run_path, lang) if run_path else None
-            self._items[key] = item_scores(task, lang, lines) if lines else None
+            self._items[key] = item_scores(task, lang, lines, qa=self.score_def.qa) if lines else None
         return self._items[key]
 
     def _indices(self, seed: int, task: str, lang: str, n: int, gold_key: int) -> np.ndarray:
@@ -185,7 +217,7 @@ class Results:
             return None
         run_path = rows["run_path"].iloc[0]
         per_lang = []
-        for lang in self.languages[task]:
+        for lang in self.scored_languages(task):
             items = self._items_for(run_path, task, lang)
             if items is None or items.n == 0:
                 return None
@@ -200,7 +232,7 @@ class Results:
             for _, row in rows.iterrows():
                 items = self._items_for(row["run_path"], row["task"], row["language"])
                 if items is not None:
-                    worst = max(worst, abs(float(items.score()) - row["value"]))
+                    worst = max(worst, abs(float(items.score()) - row[self.score_def.column]))
             gaps[run_id] = worst
         return gaps
 
@@ -220,6 +252,18 @@ class Results:
         if n >= MIN_SEEDS_FOR_T:
             half = t_half_width(per_seed)
             return Estimate(value, value - half, value + half, f"t-interval over {n} seeds", n)
+        spread = self.reference_spread(terms) if self.one_seed == POOLED else None
+        if spread is not None:
+            half = pooled_half_width(spread.variance, spread.df, n)
+            return Estimate(value, value - half, value + half,
+                            f"t-interval, {n} seed{'s' if n > 1 else ''}, seed variance pooled from "
+                            f"{' and '.join(spread.settings)} ({spread.df} df)", n)
+        return self._bootstrap(terms, seeds, value)
+
+    def _bootstrap(self, terms: Sequence[Term], seeds: list[int], value: float) -> Estimate:
+        """The paired bootstrap over test items: it covers which items were drawn, not training randomness."""
+        n = len(seeds)
+        label = "evaluation-sample interval" if self.one_seed == BOOTSTRAP else ITEMS_ONLY
         total = np.zeros(self.n_boot)
         for s in seeds:
             for t in terms:
@@ -230,8 +274,78 @@ class Results:
                                     f"for {t.setting} on {t.task}", n)
                 total += t.coef * reps / n
         lo, hi = percentile_interval(total)
-        return Estimate(value, lo, hi,
-                        f"evaluation-sample interval, {n} seed{'s' if n > 1 else ''}", n)
+        return Estimate(value, lo, hi, f"{label}, {n} seed{'s' if n > 1 else ''}", n)
+
+    def three_seed_settings(self, tasks_: Iterable[str], with_baseline: bool = True) -> list[str]:
+        """Intermediate settings with three or more seeds on every given target (shared with the baseline)."""
+        tasks_ = list(tasks_)
+        out = []
+        for setting in self.settings():
+            if setting == BASELINE:
+                continue
+            shared = [set(self.seeds(setting, t)) & (set(self.seeds(BASELINE, t)) if with_baseline else set(
+                self.seeds(setting, t))) for t in tasks_]
+            if tasks_ and all(len(s) >= MIN_SEEDS_FOR_T for s in shared):
+                out.append(setting)
+        return out
+
+    def reference_spread(self, terms: Sequence[Term]) -> Spread | None:
+        """The seed-to-seed variance of this contrast, pooled over the settings that ran three or more seeds.
+
+        A contrast of gains (its intermediate terms do not cancel on some target) is re-computed per seed
+        with each three-seed setting R in place of every intermediate setting, paired with the baseline
+        of the same seed. A contrast between intermediate settings (their weights cancel on every target)
+        takes its two sides as independent runs: the variance of each side is pooled from the three-seed
+        settings and the two are added. None when no setting ran three seeds on these targets.
+        """
+        weights: dict[str, float] = {}
+        for t in terms:
+            if t.setting != BASELINE:
+                weights[t.task] = weights.get(t.task, 0.0) + t.coef
+        tasks_ = sorted({t.task for t in terms})
+        if any(abs(w) > 1e-12 for w in weights.values()):
+            return self._spread_of_gains(terms, weights, tasks_)
+        sides = [{t.task: t.coef for t in terms if t.setting != BASELINE and sign * t.coef > 0} for sign in (1, -1)]
+        references = self.three_seed_settings(tasks_, with_baseline=False)
+        if not references:
+            return None
+        variance, df, per_setting = 0.0, 0, {}
+        for side in sides:
+            series = {r: tuple(self._series(r, side, self.seeds_on(r, tasks_))) for r in references}
+            v, df = pooled_variance(series)
+            variance += v
+            per_setting.update({f"{r} ({'+' if side is sides[0] else '−'})": x for r, x in series.items()})
+        return Spread(variance, df, tuple(references), per_setting) if df else None
+
+    def gain_spread(self, task: str) -> Spread | None:
+        """The seed-to-seed variance of a one-target gain, pooled over the three-seed settings (their per-seed
+        gains in `per_setting`), or None."""
+        return self._spread_of_gains([Term(-1.0, BASELINE, task)], {task: 1.0}, [task])
+
+    def _spread_of_gains(self, terms: Sequence[Term], weights: dict[str, float], tasks_: list[str]) -> Spread | None:
+        references = self.three_seed_settings(tasks_)
+        if not references:
+            return None
+        base = {}
+        for t in terms:
+            if t.setting == BASELINE:
+                base[t.task] = base.get(t.task, 0.0) + t.coef
+        series = {}
+        for r in references:
+            seeds = sorted(set(self.seeds_on(r, tasks_)) & set(self.seeds_on(BASELINE, tasks_)))
+            on_r, on_base = self._series(r, weights, seeds), self._series(BASELINE, base, seeds)
+            series[r] = tuple(a + b for a, b in zip(on_r, on_base))
+        variance, df = pooled_variance(series)
+        return Spread(variance, df, tuple(references), series) if df else None
+
+    def seeds_on(self, setting: str, tasks_: Iterable[str]) -> list[int]:
+        """Seeds `setting` ran on every one of `tasks_`."""
+        sets = [set(self.seeds(setting, t)) for t in tasks_]
+        return sorted(set.intersection(*sets)) if sets else []
+
+    def _series(self, setting: str, weights: dict[str, float], seeds: list[int]) -> list[float]:
+        """Per seed, Σ_task weight·score(setting, task, seed)."""
+        return [sum(w * self.score(setting, task, s) for task, w in weights.items()) for s in seeds]
 
     def gain(self, setting: str, task: str) -> Estimate:
         return self.contrast([Term(1.0, setting, task), Term(-1.0, BASELINE, task)])
@@ -283,7 +397,7 @@ class Results:
         seeds = sorted({s for st in settings for t in targets if self.has(st, t) for s in self.seeds(st, t)})
         involved = set(targets) | {t for st in settings for t in st.split("+")}
         return {
-            "model": self.model, "average": SCORE_AVG, "seeds": seeds, "n_seeds": len(seeds), "settings": settings,
+            "model": self.model, "average": self.score_def.name, "seeds": seeds, "n_seeds": len(seeds), "settings": settings,
             "targets": targets, "languages": {t: self.languages.get(t, []) for t in targets},
             "runs": sorted({p for st in settings for t in targets if self.has(st, t) for p in self.runs(st, t)}),
             "stand_ins": _stand_ins(sorted(involved)),

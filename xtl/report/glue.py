@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,24 @@ def table(key: str, frame: pd.DataFrame) -> None:
 
 
 def html(key: str, frame: pd.DataFrame, empty: str, escape: bool = True) -> None:
-    """Glue a table as HTML as it is (no number format), or the sentence `empty` when it has no rows."""
-    value = HTML(frame.to_html(index=False, escape=escape, border=0, justify="left")) if len(frame) else empty
+    """Glue a table as HTML as it is (no number format), or the sentence `empty` as an HTML paragraph when it has
+    no rows (a glued str would show on the page as a quoted Python string in a code block)."""
+    value = (HTML(frame.to_html(index=False, escape=escape, border=0, justify="left")) if len(frame)
+             else sentence(empty))
     glue(key, value, display=False)
+
+
+def sentence(text_: str) -> HTML:
+    """A sentence as HTML, for `{glue:any}` places that expect a table or a figure."""
+    return HTML(f"<p>{html_escape(text_)}</p>")
+
+
+def table_or_sentence(key: str, frame: pd.DataFrame, empty: str) -> None:
+    """`table` when the frame has rows, else the sentence `empty`, both as HTML."""
+    if len(frame):
+        table(key, frame)
+    else:
+        glue(key, sentence(empty), display=False)
 
 
 def figure(key: str, fig) -> None:

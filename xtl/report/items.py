@@ -50,13 +50,19 @@ class ItemScores:
         return 100.0 * f1
 
 
-def item_scores(task_name: str, lang: str, lines: list[dict[str, Any]]) -> ItemScores:
-    """Per-item scores of one predictions file, scored as `xtl.scoring.score` scores the whole file."""
+def item_scores(task_name: str, lang: str, lines: list[dict[str, Any]], qa: str = "f1") -> ItemScores | None:
+    """Per-item scores of one predictions file, scored as `xtl.scoring.score` scores the whole file.
+
+    QA items count F1, or (EM + F1) / 2 with `qa="em_f1"` (XTREME's QA score). Retrieval files are not
+    per-item decomposable (BUCC's F1 is over mined pairs): None.
+    """
     try:
         task = tasks.get(task_name)
         fmt, metric = task.format, task.metric
     except XtlError:  # a hand-made task name (tests): the gold column says the format
         fmt, metric = _guess_format(lines), None
+    if fmt == "retrieval":
+        return None
     gold_key = zlib.crc32(json.dumps([line["gold"] for line in lines], sort_keys=True, default=str).encode())
     if fmt == "extractive_qa":
         norm_lang = metrics.qa_normalisation_language(task_name, lang)
@@ -64,7 +70,10 @@ def item_scores(task_name: str, lang: str, lines: list[dict[str, Any]]) -> ItemS
         for line in lines:
             answers = line["gold"]["answers"] if isinstance(line["gold"], dict) else line["gold"]
             answers = answers["text"] if isinstance(answers, dict) else answers
-            values.append(max(metrics.qa_f1(str(line["prediction"]), a, norm_lang) for a in answers))
+            value = max(metrics.qa_f1(str(line["prediction"]), a, norm_lang) for a in answers)
+            if qa == "em_f1":
+                value = (value + max(metrics.qa_exact_match(str(line["prediction"]), a, norm_lang) for a in answers)) / 2
+            values.append(value)
         return ItemScores(values=np.asarray(values, dtype=float), gold_key=gold_key)
     if fmt == "token_tagging":
         legacy = metric == "pos"

@@ -1,17 +1,20 @@
 """Published zero-shot test scores that the book sets our numbers beside (not ours: typed from papers).
 
 XTREME baselines (Hu et al. 2020, arXiv 2003.11080), language averages on the test sets, as quoted
-in the mT5 paper's comparison table (Xue et al. 2021, arXiv 2010.11934), QA as F1. BUCC and Tatoeba
-for XLM-R Large are from the XTREME paper through a secondary source. X-STILTs is the paper's
-submission (Phang et al. 2020) in the same mT5 table. A task missing from a row was not verified
-here and is left out rather than guessed.
+in the mT5 paper's comparison table (Xue et al. 2021, arXiv 2010.11934; the table is also in the
+google-research/multilingual-t5 README), QA as F1. BUCC (66.0) and Tatoeba (57.3) for XLM-R Large
+are the XTREME paper's, read through secondary sources (two agree: the one this book started from,
+and a summary of the VECO paper's comparison table, which quotes XLM-R from XTREME). X-STILTs is the
+paper's submission (Phang et al. 2020) in the same mT5 table. UD-POS for both models, and BUCC and
+Tatoeba for mBERT, could not be checked against a source reachable here (the XTREME paper's table is
+not in the stored pages): they are left out rather than guessed.
 """
 
 from __future__ import annotations
 
 SOURCES = {
     "mBERT": "Hu et al. 2020 (XTREME), via the mT5 paper's table",
-    "XLM-R Large": "Hu et al. 2020 (XTREME), via the mT5 paper's table; BUCC, Tatoeba secondary",
+    "XLM-R Large": "Hu et al. 2020 (XTREME), via the mT5 paper's table; BUCC, Tatoeba via secondary sources",
     "X-STILTs": "Phang et al. 2020, via the mT5 paper's table",
 }
 

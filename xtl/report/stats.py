@@ -9,7 +9,7 @@ t-interval). Both quote themselves as '+2.3 [+0.8, +3.9]'.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -30,6 +30,26 @@ def t_half_width(values: np.ndarray) -> float:
     """Half-width of the 95 % Student-t interval of the mean of `values` (two or more)."""
     n = len(values)
     return t_quantile_975(n - 1) * float(np.std(values, ddof=1)) / math.sqrt(n)
+
+
+def pooled_variance(groups: Mapping[str, Sequence[float]]) -> tuple[float, int]:
+    """Pooled variance of several groups of per-seed values, each around its own mean, and its degrees of freedom.
+
+    s² = Σ_g Σ_k (x_gk − x̄_g)² / Σ_g (n_g − 1), df = Σ_g (n_g − 1): the estimate of a spread the groups are
+    assumed to share (groups of one value add nothing). df 0 when no group has two values.
+    """
+    squares, df = 0.0, 0
+    for values in groups.values():
+        x = np.asarray(list(values), dtype=float)
+        if len(x) > 1:
+            squares += float(((x - x.mean()) ** 2).sum())
+            df += len(x) - 1
+    return (squares / df if df else float("nan")), df
+
+
+def pooled_half_width(variance: float, df: int, n: int) -> float:
+    """Half-width of the 95 % t-interval of a mean of `n` seeds whose variance is a pooled estimate with `df`."""
+    return t_quantile_975(df) * math.sqrt(variance / n)
 
 
 def percentile_interval(replicates: np.ndarray) -> tuple[float, float]:
