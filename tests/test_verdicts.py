@@ -671,3 +671,4 @@ def test_qa_items_count_em_and_f1_as_xtreme_does():
     assert both == pytest.approx((official["f1"] + official["exact_match"]) / 2)
     assert official["f1"] != official["exact_match"]   # the case tells the two conventions apart
     assert items.item_scores("tatoeba", "deu", [{"gold": 1, "prediction": 1}]) is None  # retrieval: not per item
+    assert not items.per_item("bucc2018") and items.per_item("xquad")

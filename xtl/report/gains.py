@@ -28,7 +28,7 @@ import pandas as pd
 from xtl import tasks
 from xtl.errors import XtlError
 from xtl.report.canonical import BASELINE, canonical
-from xtl.report.items import ItemScores, item_scores, prediction_file, read_predictions
+from xtl.report.items import ItemScores, item_scores, per_item, prediction_file, read_predictions
 from xtl.report.score import XTREME_SCORE, Score
 from xtl.report.stats import Estimate, percentile_interval, pooled_half_width, pooled_variance, t_half_width
 from xtl.scoring import XTREME_AVG, averaged_languages
@@ -170,6 +170,8 @@ class Results:
 
     def has_predictions(self, setting: str, task: str) -> bool:
         """Every run of (setting, task) saved per-item predictions for every language we average."""
+        if not per_item(task):
+            return False
         for seed in self.seeds(setting, task):
             run_path = self._run_rows(setting, task, seed)["run_path"].iloc[0]
             if not all(prediction_file(run_path, lang) for lang in self.scored_languages(task)):

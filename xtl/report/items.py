@@ -62,7 +62,7 @@ def item_scores(task_name: str, lang: str, lines: list[dict[str, Any]], qa: str 
     except XtlError:  # a hand-made task name (tests): the gold column says the format
         fmt, metric = _guess_format(lines), None
     if fmt == "retrieval":
-        return None
+        return None  # see per_item
     gold_key = zlib.crc32(json.dumps([line["gold"] for line in lines], sort_keys=True, default=str).encode())
     if fmt == "extractive_qa":
         norm_lang = metrics.qa_normalisation_language(task_name, lang)
@@ -88,6 +88,15 @@ def item_scores(task_name: str, lang: str, lines: list[dict[str, Any]], qa: str 
         return ItemScores(counts=np.asarray(counts, dtype=float).reshape(-1, 3), gold_key=gold_key)
     values = [float(line["prediction"] == line["gold"]) for line in lines]
     return ItemScores(values=np.asarray(values, dtype=float), gold_key=gold_key)
+
+
+def per_item(task_name: str) -> bool:
+    """Whether a task's predictions files can be re-scored item by item (retrieval files cannot: BUCC's F1 is
+    over mined pairs, and Tatoeba's rows are scored by the retrieval code)."""
+    try:
+        return tasks.get(task_name).format != "retrieval"
+    except XtlError:
+        return True
 
 
 def _entities(tags: list[str]) -> list[tuple]:
