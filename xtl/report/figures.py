@@ -19,7 +19,7 @@ from xtl.report.stats import Verdict
 
 
 def gain_label(score: str = XTREME_SCORE.name) -> str:
-    return f"gain in {score} over the baseline encoder (points)"
+    return f"gain over the baseline in {score} (points)"
 
 
 def palette() -> list:
