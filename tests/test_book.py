@@ -29,7 +29,8 @@ BIN = Path(sys.executable).parent
 PAGES = ["book/intro.md", "book/paper.md", "book/method.md", "book/deviations.md", "book/paper_scale.md", "book/teaching.ipynb",
          *[f"book/claims/c{i}.md" for i in range(1, 7)]]
 
-STUBS = ["book/reference/sizes.md", "book/runs/reference-first/index.md"]  # linked from the claim pages
+STUBS = ["book/reference/sizes.md", "book/runs/reference-first/index.md",
+         "book/runs/reference/index.md"]  # linked from the claim pages
 
 # Fake quality: gain (points) of each setting over the baseline per target; languages and item counts.
 SETTINGS = {"baseline": [], "mnli": ["mnli"], "squad": ["squad"], "hellaswag": ["hellaswag"],
@@ -159,9 +160,10 @@ parts:
 - caption: Evidence
   chapters:
   - file: book/claims/claims
-  - file: book/claims/claims_reference_first
+  - file: book/claims/claims_reference
   - file: book/reference/sizes
   - file: book/runs/reference-first/index
+  - file: book/runs/reference/index
   - file: book/runs/{profile}/index
     sections:
     - glob: book/runs/{profile}/*/*
@@ -192,9 +194,9 @@ def built_book(tmp_path_factory):
          "-p", "n_boot", "300", "--cwd", str(REPO), "-k", "python3"],
         check=False, env=env, capture_output=True, text=True, timeout=300)
     assert executed.returncode == 0, executed.stderr[-3000:]
-    # The claim pages also quote the reference profile's first column and link its pages: here the same
-    # executed notebook stands in for it (same keys), and two stub pages for the chapters not built here.
-    shutil.copy(root / "book/claims/claims.ipynb", root / "book/claims/claims_reference_first.ipynb")
+    # The pages also quote the reference profile and link its pages: here the same executed notebook stands
+    # in for it (same keys), and stub pages for the chapters not built here.
+    shutil.copy(root / "book/claims/claims.ipynb", root / "book/claims/claims_reference.ipynb")
     for stub in STUBS:
         (root / stub).parent.mkdir(parents=True, exist_ok=True)
         (root / stub).write_text(f"# {stub}\n\nA stand-in for a chapter this test does not build.\n")
