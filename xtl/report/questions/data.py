@@ -1,10 +1,16 @@
-"""The questions' results: loading their runs, selecting settings, and per-seed scores.
+"""The questions' results: loading their runs, selecting cells by config, and per-seed scores.
+
+Loading. A questions profile's runs are its own result folders plus, for every run it plans that it has
+not copied yet, the same run (same run id) in a profile it extends (`xtl.report.sources`): so the cells
+the questions share with the reference grid count as soon as the reference grid has made them.
 
 Scores. A run's score on a target is its `zero_shot_avg` (`xtl.scoring`): the unweighted mean over
 every evaluated language but English, the training language, of the target's headline metric, in
-percent (F1 for UD-POS, PAN-X and QA; QA counts F1 only). Over several targets, the mean over targets
-of those `zero_shot_avg`s (`TARGETS_AVG`). Everything below the loaders is a pure function of
-tables, so tests feed it hand-made results.
+percent (F1 for UD-POS, PAN-X and QA; accuracy for XNLI; QA counts F1 only). A comparison reads only
+the languages every run it compares evaluated (`common_languages`): the new cells evaluate a panel of
+languages, the reference grid's cells all of them. Over several targets, the mean over targets of
+those `zero_shot_avg`s (`TARGETS_AVG`). Everything below the loaders is a pure function of tables, so
+tests feed it hand-made results.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +27,16 @@ import pandas as pd
 
 from xtl import results
 from xtl.paths import results_root
+from xtl.report import sources
 from xtl.report.questions.rules import PROFILE, SCORE_AVG, TRAINING_LANGUAGE
 from xtl.report.stats import Effect, contrast
 from xtl.scoring import language_average
 
-COLUMNS = ["profile", "run_id", "run_path", "model", "layers", "setting", "tasks", "inter_max_length", "target",
-           "seed", "language", "metric", "value", "english_dev", "eval_max_length", "eval_limit", "split"]
+COLUMNS = ["profile", "run_id", "run_path", "model", "layers", "setting", "tasks", "inter_max_length",
+           "inter_examples", "target", "seed", "language", "metric", "value", "english_dev", "eval_max_length",
+           "eval_limit", "split"]
+PHASE2_COLUMNS = ["profile", "run_id", "model", "seed", "tasks", "setting", "max_length", "examples", "english_dev",
+                  "first_step", "first_dev", "wall_s"]
 
 
 def layers_of(model: str) -> int | None:
@@ -47,63 +58,95 @@ def setting_label(tasks: Sequence[str]) -> str:
     return "+".join(base if langs == [""] else f"{base}:{','.join(langs)}" for base, langs in groups.items())
 
 
+def phase2_examples(inter: Mapping[str, Any]) -> int | None:
+    """Examples phase 2 draws from (the sum of each task's limit); None for no phase 2 or an unlimited task."""
+    tasks = list(inter.get("tasks") or ())
+    limits = [(inter.get("task_limits") or {}).get(name, inter.get("train_limit")) for name in tasks]
+    if not tasks or any(limit is None for limit in limits):
+        return None
+    return int(sum(limits))
+
+
 def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def sibling_profiles(profile: str = PROFILE, root: Path | str | None = None) -> list[str]:
-    """`profile` and every `<profile>-*` profile with results (Q2's other encoder sizes)."""
+def result_folders(profiles: Iterable[str] = (PROFILE,), root: Path | str | None = None) -> list[tuple[str, Path]]:
+    """(profile, folder) of every complete result folder that stands for the profiles' runs, each run once."""
     base = Path(root) if root is not None else results_root()
-    siblings = sorted(p.name for p in base.glob(f"{profile}-*") if p.is_dir())
-    return [profile, *siblings]
+    found, seen = [], set()
+    for profile in profiles:
+        for folder in sources.folders(profile, base, sources.plan(profile), sources.ancestors(profile)):
+            if folder.name not in seen:  # a run id names one config: the same run in two profiles counts once
+                seen.add(folder.name)
+                found.append((profile, folder))
+    return found
 
 
 def load(profiles: Iterable[str] = (PROFILE,), root: Path | str | None = None) -> pd.DataFrame:
     """One row per (run, language) of every finished phase-3 run of the profiles, with its phase-2 config."""
     rows = []
-    for profile in profiles:
-        frame = results.load(profile, root)
-        for run_path, run in frame.groupby("run_path", sort=True):
-            config = read_json(Path(run_path) / "config.json")
-            metrics = read_json(Path(run_path) / "metrics.json")
-            if "target" not in config:
-                continue  # a retrieval run
-            inter, target = config.get("intermediate") or {}, config["target"]
-            tasks = tuple(inter.get("tasks") or ())
-            for _, row in run.iterrows():
-                rows.append({
-                    "profile": profile, "run_id": row["run_id"], "run_path": str(run_path), "model": row["model"],
-                    "layers": layers_of(row["model"]), "setting": setting_label(tasks), "tasks": tasks,
-                    "inter_max_length": inter.get("max_length") if tasks else None, "target": row["target"],
-                    "seed": int(row["seed"]), "language": row["language"], "metric": row["metric"],
-                    "value": float(row["value"]), "english_dev": row["english_dev"],
-                    "eval_max_length": target.get("max_length"), "eval_limit": target.get("eval_limit"),
-                    "split": (metrics.get("split_per_language") or {}).get(row["language"]),
-                })
+    for profile, folder in result_folders(profiles, root):
+        config = read_json(folder / "config.json")
+        if "target" not in config:
+            continue  # a phase-2 record or a retrieval run
+        metrics = read_json(folder / "metrics.json")
+        inter, target = config.get("intermediate") or {}, config["target"]
+        tasks = tuple(inter.get("tasks") or ())
+        for _, row in results.load_run(folder).iterrows():
+            rows.append({
+                "profile": profile, "run_id": row["run_id"], "run_path": str(folder), "model": row["model"],
+                "layers": layers_of(row["model"]), "setting": setting_label(tasks), "tasks": tasks,
+                "inter_max_length": inter.get("max_length") if tasks else None,
+                "inter_examples": phase2_examples(inter), "target": row["target"], "seed": int(row["seed"]),
+                "language": row["language"], "metric": row["metric"], "value": float(row["value"]),
+                "english_dev": row["english_dev"], "eval_max_length": target.get("max_length"),
+                "eval_limit": target.get("eval_limit"),
+                "split": (metrics.get("split_per_language") or {}).get(row["language"]),
+            })
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def load_phase2(profiles: Iterable[str] = (PROFILE,), root: Path | str | None = None) -> pd.DataFrame:
-    """One row per phase-2 run: model, seed, tasks, window, best English dev score (percent)."""
-    base = Path(root) if root is not None else results_root()
+    """One row per phase-2 run: model, seed, tasks, window, size, best English dev score and the first one
+    (the dev history's first point: the score after a fixed small budget, `first_step` optimiser steps)."""
     rows = []
-    for profile in profiles:
-        for metrics_path in sorted((base / profile / "intermediate").glob("*/metrics.json")):
-            folder = metrics_path.parent
-            config, metrics = read_json(folder / "config.json"), read_json(metrics_path)
-            inter = config.get("intermediate") or {}
-            dev = metrics.get("english_dev")
-            if isinstance(dev, dict):
-                dev = next(iter(dev.values()), None)
-            rows.append({"profile": profile, "model": config.get("model"), "seed": config.get("seed"),
-                         "tasks": tuple(inter.get("tasks") or ()), "setting": setting_label(inter.get("tasks") or ()),
-                         "max_length": inter.get("max_length"), "english_dev": dev,
-                         "wall_s": (metrics.get("train") or {}).get("wall_s")})
-    return pd.DataFrame(rows, columns=["profile", "model", "seed", "tasks", "setting", "max_length", "english_dev",
-                                       "wall_s"])
+    for profile, folder in result_folders(profiles, root):
+        config, metrics = read_json(folder / "config.json"), read_json(folder / "metrics.json")
+        if "target" in config or "retrieval" in config or "intermediate" not in config:
+            continue
+        inter = config["intermediate"]
+        dev = metrics.get("english_dev")
+        if isinstance(dev, dict):
+            dev = next(iter(dev.values()), None)
+        history = metrics.get("dev_history") or (metrics.get("train") or {}).get("dev_history") or []
+        first = history[0] if history else (None, None)
+        rows.append({"profile": profile, "run_id": folder.name, "model": config.get("model"),
+                     "seed": config.get("seed"), "tasks": tuple(inter.get("tasks") or ()),
+                     "setting": setting_label(inter.get("tasks") or ()), "max_length": inter.get("max_length"),
+                     "examples": phase2_examples(inter), "english_dev": dev, "first_step": first[0],
+                     "first_dev": first[1], "wall_s": (metrics.get("train") or {}).get("wall_s")})
+    return pd.DataFrame(rows, columns=PHASE2_COLUMNS)
 
 
 # ----------------------------------------------------------------------------------- selections
+
+@dataclass(frozen=True)
+class Setting:
+    """An intermediate setting by config: its tasks, phase-2 window and examples (None: any)."""
+
+    name: str
+    tasks: tuple[str, ...]
+    max_length: int | None = None
+    examples: int | None = None
+
+    def rows(self, frame: pd.DataFrame, targets: Sequence[str] | None = None, model: str | None = None) -> pd.DataFrame:
+        """This setting's zero-shot rows (`select`) on `targets` with `model`."""
+        return select(frame, self.tasks, targets, model, self.max_length, inter_examples=self.examples)
+
+
+NO_PHASE2 = Setting("baseline", ())
+
 
 def has_tasks(frame: pd.DataFrame, tasks: Sequence[str]) -> pd.Series:
     """Boolean mask: rows whose intermediate tasks are exactly `tasks`, in order."""
@@ -113,8 +156,8 @@ def has_tasks(frame: pd.DataFrame, tasks: Sequence[str]) -> pd.Series:
 
 def select(frame: pd.DataFrame, tasks: Sequence[str] | None = None, targets: Sequence[str] | None = None,
            model: str | None = None, inter_max_length: int | None = None, zero_shot: bool = True,
-           languages: Sequence[str] | None = None) -> pd.DataFrame:
-    """Rows of one intermediate setting (tasks in order), targets, model and languages."""
+           languages: Sequence[str] | None = None, inter_examples: int | None = None) -> pd.DataFrame:
+    """Rows of one cell's config: intermediate tasks (in order), targets, model, phase-2 window and size, languages."""
     keep = pd.Series(True, index=frame.index)
     if tasks is not None:
         keep &= has_tasks(frame, tasks)
@@ -124,6 +167,8 @@ def select(frame: pd.DataFrame, tasks: Sequence[str] | None = None, targets: Seq
         keep &= frame["model"] == model
     if inter_max_length is not None:
         keep &= frame["inter_max_length"] == inter_max_length
+    if inter_examples is not None:
+        keep &= frame["inter_examples"] == inter_examples
     if zero_shot:
         keep &= frame["language"] != TRAINING_LANGUAGE
     if languages is not None:
@@ -131,11 +176,24 @@ def select(frame: pd.DataFrame, tasks: Sequence[str] | None = None, targets: Seq
     return frame[keep]
 
 
-def main_model(frame: pd.DataFrame) -> str | None:
-    """The encoder of the `questions` profile (the most frequent model in the frame)."""
-    if frame.empty:
-        return None
-    return str(frame["model"].mode().iloc[0])
+def common_languages(*parts: pd.DataFrame) -> dict[str, list[str]]:
+    """Per target, the languages that every run of every part evaluated (sorted)."""
+    runs = pd.concat([p for p in parts if not p.empty]) if any(not p.empty for p in parts) else None
+    if runs is None:
+        return {}
+    out = {}
+    for target, rows in runs.groupby("target"):
+        per_run = [set(r["language"]) for _, r in rows.groupby("run_path")]
+        out[str(target)] = sorted(set.intersection(*per_run)) if per_run else []
+    return out
+
+
+def on_common_languages(parts: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each part restricted to the (target, language) pairs that every run of every part evaluated."""
+    common = common_languages(*parts.values())
+    keep = {(t, lang) for t, langs in common.items() for lang in langs}
+    return {name: part[pd.Series([(t, lang) in keep for t, lang in zip(part["target"], part["language"])],
+                                 index=part.index, dtype=bool)] for name, part in parts.items()}
 
 
 def target_score(target: str, rows: pd.DataFrame) -> float:

@@ -1,4 +1,4 @@
-"""One seaborn figure per question (colour-blind palette, labelled axes, stated language order)."""
+"""One seaborn figure per question (colour-blind palette, labelled axes, stated orders)."""
 
 from __future__ import annotations
 
@@ -9,93 +9,103 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from xtl.report.questions.q3 import BASELINE_WINDOW, Q3_TARGET
 from xtl.report.questions.q5 import Q5_TARGETS
-from xtl.report.questions.rules import SCORE_AVG, Analysis
+from xtl.report.questions.rules import MARGIN, SCORE_AVG, Analysis
 from xtl.report.stats import t_quantile_975
 
 
 def figure(analysis: Analysis):
-    """The question's seaborn figure (colour-blind palette, labelled axes, stated language order)."""
-    palette = sns.color_palette("colorblind")
+    """The question's figure; a placeholder that says so when nothing has run."""
     data = analysis.plot
-    if data.empty:
+    if data.empty or data.get("seeds", pd.Series([1])).fillna(0).max() == 0:
         fig, ax = plt.subplots(figsize=(6, 2))
-        ax.text(0.5, 0.5, "not run: no results for this question", ha="center", va="center")
+        ax.text(0.5, 0.5, "pending: the runs this figure needs have not finished", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    q = analysis.question
-    if q in ("q1", "q5"):
-        hue = "setting" if q == "q1" else "target"
-        hue_order = ["English", "African"] if q == "q1" else list(Q5_TARGETS)
-        data = data.assign(label=data["language"])
-        order = [lang for lang in analysis.order if lang in set(data["language"])]
-        fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(order) + 2), 3.8))
-        _bars(ax, data, "label", "effect", hue, order, [h for h in hue_order if h in set(data[hue])], palette)
-        ylabel = ("gain over no intermediate\ntraining (UD-POS F1 points)" if q == "q1"
-                  else "mixed − English-only\n(UD-POS F1 points)")
-        legend = "intermediate data" if q == "q1" else "target"
-        ax.set(xlabel="language (ordered by the control's mean score, highest first)", ylabel=ylabel)
-        ax.legend(title=legend, fontsize="small")
-    elif q == "q2":
-        shown = data[data["statistic"].isin(["mean", "worst"])].copy()
-        shown["statistic"] = shown["statistic"].map({"mean": SCORE_AVG, "worst": "worst language"})
-        fig, ax = plt.subplots(figsize=(6, 3.8))
-        for k, (stat, part) in enumerate(shown.groupby("statistic")):
-            part = part.sort_values("layers")
-            ax.errorbar(part["layers"] * (1 + 0.03 * (k - 0.5)), part["gain"],
-                        yerr=_yerr(part, "gain"), marker="o", capsize=3, color=palette[k], label=stat)
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(sorted(shown["layers"].unique()), [str(int(x)) for x in sorted(shown["layers"].unique())])
-        ax.set(xlabel="encoder depth (layers of me5-small kept, log scale)",
-               ylabel="gain from English NER intermediate\ntraining (UD-POS F1 points)")
-        ax.legend(title="zero-shot statistic", fontsize="small")
-    elif q == "q3":
-        summary = data.groupby(["window", "long"])["f1"].agg(["mean", "std", "count"]).reset_index()
-        summary["subset"] = summary["long"].map({True: "long documents", False: "the rest"})
-        summary["half"] = [t_quantile_975(int(n) - 1) * s / math.sqrt(n) if n > 1 else 0.0
-                           for s, n in zip(summary["std"], summary["count"])]
-        fig, ax = plt.subplots(figsize=(6, 3.8))
-        subsets = ["long documents", "the rest"]
-        width = 0.38
-        for k, window in enumerate(sorted(summary["window"].unique())):
-            part = summary[summary["window"] == window].set_index("subset").reindex(subsets)
-            x = np.arange(len(subsets)) + (k - 0.5) * width
-            ax.bar(x, part["mean"], width, yerr=part["half"], capsize=3, color=palette[k],
-                   label=f"{window} tokens")
-        ax.set_xticks(np.arange(len(subsets)), subsets)
-        ax.set(xlabel="XQuAD items (by question + context length against the evaluation window)",
-               ylabel="F1 (%), mean over languages")
-        ax.legend(title="SQuAD intermediate window", fontsize="small")
-    else:  # q4
-        fig, ax = plt.subplots(figsize=(6, 3.8))
-        for k, (group, part) in enumerate(data.groupby("group", sort=False)):
-            part = part.sort_values("difficulty")
-            ax.errorbar(part["difficulty"] + 0.005 * (k - 0.5), part["gain"], yerr=_yerr(part, "gain"), marker="o",
-                        capsize=3, linestyle="none", color=palette[k], label=group)
-            for _, row in part.iterrows():
-                if k == 0:
-                    ax.annotate(row["setting"], (row["difficulty"], row["gain"]), textcoords="offset points",
-                                xytext=(5, 5), fontsize="small")
-        ax.set(xlabel="measured difficulty (normalised English dev error: 0 solved, 1 chance)",
-               ylabel="gain over no intermediate\ntraining (UD-POS F1 points)")
-        ax.legend(title="zero-shot languages", fontsize="small")
-    if q != "q3":
-        ax.axhline(0, color="black", linewidth=0.8)
+    draw = {"q1": _q1, "q2": _q2, "q3": _q3, "q4": _q4, "q5": _q5}[analysis.question]
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    draw(ax, analysis, sns.color_palette("colorblind"))
     fig.tight_layout()
     return fig
+
+
+def _q1(ax, analysis: Analysis, palette) -> None:
+    shown = analysis.plot[analysis.plot["contrast"] == "African − English"].reset_index(drop=True)
+    colours = [palette[1] if pair == "mean over pairs" else palette[0] for pair in shown["pair"]]
+    ax.bar(np.arange(len(shown)), shown["effect"], yerr=_yerr(shown, "effect"), capsize=3, color=colours)
+    ax.set_xticks(np.arange(len(shown)), shown["pair"])
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.axhline(-MARGIN, color="grey", linewidth=0.8, linestyle="--", label=f"non-inferiority margin (−{MARGIN:g})")
+    ax.set(xlabel="corpus pair (same format and size)",
+           ylabel=f"African − English\n({SCORE_AVG}, points)")
+    ax.legend(fontsize="small")
+
+
+def _q2(ax, analysis: Analysis, palette) -> None:
+    shown = analysis.plot[analysis.plot["statistic"].isin(["mean", "worst"])]
+    for k, ((setting, stat), part) in enumerate(shown.groupby(["setting", "statistic"])):
+        part = part.sort_values("layers")
+        colour = palette[sorted(shown["setting"].unique()).index(setting)]
+        ax.errorbar(part["layers"] * (1 + 0.03 * (k - 1.5)), part["gain"], yerr=_yerr(part, "gain"), marker="o",
+                    capsize=3, color=colour, linestyle="-" if stat == "mean" else "--",
+                    label=f"{setting}: {SCORE_AVG if stat == 'mean' else 'worst language'}")
+    layers = sorted(shown["layers"].unique())
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(layers, [str(int(x)) for x in layers])
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set(xlabel="encoder depth (layers of me5-small kept, log scale)",
+           ylabel="gain over no intermediate training\n(points, mean over UD-POS, PAN-X, XNLI)")
+    ax.legend(fontsize="small")
+
+
+def _q3(ax, analysis: Analysis, palette) -> None:
+    data = analysis.plot[(analysis.plot["target"] == Q3_TARGET) & (analysis.plot["window"] != BASELINE_WINDOW)]
+    summary = data.groupby(["window", "long"])["f1"].agg(["mean", "std", "count"]).reset_index()
+    summary["half"] = [t_quantile_975(int(n) - 1) * s / math.sqrt(n) if n > 1 else 0.0
+                       for s, n in zip(summary["std"], summary["count"])]
+    for k, (long, label) in enumerate(((True, "long items (beyond the evaluation window)"), (False, "the other items"))):
+        part = summary[summary["long"] == long].sort_values("window")
+        ax.errorbar(part["window"], part["mean"], yerr=part["half"], marker="o", capsize=3, color=palette[k],
+                    label=label)
+    ax.set_xticks(sorted(summary["window"].unique()))
+    ax.set(xlabel="SQuAD intermediate-task window (tokens)", ylabel="MLQA F1 (%), mean over\nzero-shot languages")
+    ax.legend(fontsize="small")
+
+
+def _q4(ax, analysis: Analysis, palette) -> None:
+    for k, (group, part) in enumerate(analysis.plot.groupby("group", sort=False)):
+        part = part.sort_values("difficulty")
+        label = "PAN-X sw, yo" if group == "African" else "PAN-X, other zero-shot languages"
+        ax.errorbar(part["difficulty"] + 0.004 * (k - 0.5), part["gain"], yerr=_yerr(part, "gain"), marker="o",
+                    capsize=3, linestyle="none", color=palette[k], label=label)
+        if k == 0:
+            for _, row in part.iterrows():
+                ax.annotate(row["setting"], (row["difficulty"], row["gain"]), textcoords="offset points",
+                            xytext=(4, 4), fontsize="x-small")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set(xlabel="difficulty after 50 steps (normalised English dev error: 0 solved, 1 chance)",
+           ylabel="gain over no intermediate\ntraining (PAN-X F1 points)")
+    ax.legend(fontsize="small")
+
+
+def _q5(ax, analysis: Analysis, palette) -> None:
+    data = analysis.plot
+    order = [lang for lang in analysis.order if lang in set(data["language"])]
+    targets = [t for t in Q5_TARGETS if t in set(data["target"])]
+    width = 0.8 / max(1, len(targets))
+    for k, target in enumerate(targets):
+        part = data[data["target"] == target].set_index("language").reindex(order).reset_index()
+        positions = np.arange(len(order)) + (k - (len(targets) - 1) / 2) * width
+        ax.bar(positions, part["effect"], width, yerr=_yerr(part, "effect"), capsize=2, color=palette[k], label=target)
+    ax.set_xticks(np.arange(len(order)), order)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set(xlabel="language (ordered by the English-only setting's mean score, highest first)",
+           ylabel="mixed − English-only\n(points)")
+    ax.legend(title="target", fontsize="small")
 
 
 def _yerr(part: pd.DataFrame, column: str) -> np.ndarray:
     lo = (part[column] - part["lo"].astype(float)).fillna(0).clip(lower=0)
     hi = (part["hi"].astype(float) - part[column]).fillna(0).clip(lower=0)
     return np.vstack([lo.to_numpy(), hi.to_numpy()])
-
-
-def _bars(ax, data: pd.DataFrame, x: str, y: str, hue: str, order: list[str], hue_order: list[str], palette) -> None:
-    """Grouped bars with precomputed 95 % intervals as whiskers."""
-    width = 0.8 / max(1, len(hue_order))
-    for k, h in enumerate(hue_order):
-        part = data[data[hue] == h].set_index(x).reindex(order)
-        positions = np.arange(len(order)) + (k - (len(hue_order) - 1) / 2) * width
-        ax.bar(positions, part[y], width, yerr=_yerr(part.reset_index(), y), capsize=2, color=palette[k], label=h)
-    ax.set_xticks(np.arange(len(order)), order)
