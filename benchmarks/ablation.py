@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import bench
+from benchmarks import bench, machine
 from benchmarks.sides import run_xtl, xtl_config
 from benchmarks.workload import Workload, build_workload
 from xtl.features import Features
@@ -106,11 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
 
     work = build_workload(args.model, args.steps, bench.CPU_BATCH)
-    env = bench.environment()
+    env = machine.environment()
     print(f"ablation on {env['device']} ({env['cpu_cores']} cores, load {env.get('load_average_at_start')})")
     rows: list[dict] = []
     chosen = variants(args.compile)
-    out = Path(args.out) if args.out else bench.RESULTS / f"{bench.default_label()}-ablation.json"
+    out = Path(args.out) if args.out else machine.RESULTS / f"{machine.default_label()}-ablation.json"
     if args.append and out.is_file():
         previous = json.loads(out.read_text())
         rows = previous["rows"]

@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import statistics
 import sys
 import time
@@ -31,11 +30,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import accelerate
 import torch
-import transformers
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, XLMRobertaConfig, XLMRobertaModel
 
+from benchmarks.machine import environment, exit_status, write_result
 from benchmarks.roofline import MATMUL_N, measure_matmul_peak, roofline_fraction
 from benchmarks.sides import Run, default_sides, sides_for
 from benchmarks.workload import (
@@ -61,7 +59,6 @@ CPU_STEPS = {"tiny-random": 40, "me5-small": 16}
 GPU_STEPS = {"me5-small": 200, XLMR_LARGE_SHAPE: 100}
 CPU_BATCH, GPU_BATCH = 16, 32
 ALWAYS = ("trainer", "trainer-best", "xtl")  # the two ratios need these three on every device
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def bench_workload(work: Workload, repeats: int, precision: str, only: list[str] | None = None,
@@ -139,35 +136,8 @@ def _median(runs: list[Run], side: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------- the report
 
 
-def environment() -> dict[str, Any]:
-    device = current_device()
-    info: dict[str, Any] = {
-        "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
-        "cpu": _cpu_name(), "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__,
-        "accelerate": accelerate.__version__, "platform": platform.platform(),
-    }
-    with contextlib.suppress(OSError):
-        info["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
-    return info
-
-
-def _cpu_name() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 def geometric_mean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
-
-
-def default_label() -> str:
-    if torch.cuda.is_available():
-        return "gpu-" + torch.cuda.get_device_name(0).lower().replace("nvidia", "").strip().replace(" ", "-")
-    return f"cpu-{os.cpu_count()}core-{torch.get_num_threads()}thread"
 
 
 def run_bench(workloads: list[Workload], repeats: int, precision: str, only: list[str] | None = None,
@@ -192,17 +162,6 @@ def _command() -> str:
     program = Path(sys.argv[0]).name
     program = {"bench.py": "python -m benchmarks.bench"}.get(program, program)
     return " ".join([program, *sys.argv[1:]])
-
-
-def write_result(result: dict[str, Any], out: str | Path | None, suffix: str, lines: list[str]) -> Path:
-    """Write a bench's JSON (benchmarks/results/<device label><suffix>.json unless `out`), then print its table."""
-    target = Path(out) if out is not None else RESULTS / f"{default_label()}{suffix}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {target}")
-    for line in lines:
-        print(line)
-    return target
 
 
 def table(result: dict[str, Any]) -> list[str]:
@@ -340,19 +299,17 @@ def _cli(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    try:
-        if args.prepare_bundle:
-            folder = prepare_bundle(args.prepare_bundle, args.models, args.steps, args.batch_size or GPU_BATCH,
-                                    args.max_length, weights=not args.random_weights)
-            size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-            print(f"wrote {folder} ({size / 2**20:.1f} MiB)")
-            return 0
-        main(args.models, args.steps, args.repeats, args.batch_size, args.max_length, args.precision, args.out,
-             args.only, bundle=args.bundle)
-    except XtlError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    if args.prepare_bundle:
+        return exit_status(lambda: _prepare_bundle(args))
+    return exit_status(lambda: main(args.models, args.steps, args.repeats, args.batch_size, args.max_length,
+                                    args.precision, args.out, args.only, bundle=args.bundle))
+
+
+def _prepare_bundle(args) -> None:
+    folder = prepare_bundle(args.prepare_bundle, args.models, args.steps, args.batch_size or GPU_BATCH,
+                            args.max_length, weights=not args.random_weights)
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    print(f"wrote {folder} ({size / 2**20:.1f} MiB)")
 
 
 if __name__ == "__main__":

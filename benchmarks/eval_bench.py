@@ -33,7 +33,8 @@ from typing import Any
 
 import torch
 
-from benchmarks.bench import environment, geometric_mean, write_result
+from benchmarks.bench import geometric_mean
+from benchmarks.machine import environment, exit_status, write_result
 from benchmarks.roofline import MATMUL_N, measure_matmul_peak, roofline_fraction
 from benchmarks.workload import current_device, forward_flops, matmul_params
 from xtl import data, models, predict, tasks
@@ -286,13 +287,8 @@ def _cli(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    try:
-        main(args.models, args.tasks, args.languages, args.limit, args.max_length, args.batch_size, args.sweep,
-             args.repeats, args.out)
-    except XtlError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_status(lambda: main(args.models, args.tasks, args.languages, args.limit, args.max_length,
+                                    args.batch_size, args.sweep, args.repeats, args.out))
 
 
 if __name__ == "__main__":

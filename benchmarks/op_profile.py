@@ -62,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-    import torch  # here, not at the top: benchmarks/plot.py reads `kind_of` without loading torch
+    import torch  # here, not at the top: 3.7 s, and benchmarks/plot.py reads `kind_of` without it
     from torch.profiler import ProfilerActivity, profile
 
-    from benchmarks.bench import RESULTS, default_label, environment
+    from benchmarks.machine import RESULTS, default_label, environment
     from benchmarks.sides import xtl_config
     from benchmarks.workload import HEAD, build_workload
     from xtl.train import TrainTask, train

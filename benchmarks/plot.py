@@ -280,7 +280,7 @@ def write_tables(found: dict[str, list[dict]], path: Path = TABLE, readme: Path 
 
 
 def plot(bench: list[dict], path: Path = FIGURE) -> None:
-    import matplotlib
+    import matplotlib  # here, not above: with seaborn 2.2 s to import, and only the figure needs them
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

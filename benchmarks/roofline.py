@@ -8,11 +8,16 @@ side's model FLOP/s over that ceiling: how far the loop is from the machine, wha
 
 from __future__ import annotations
 
+import argparse
+import json
 import statistics
+import sys
 import time
 from typing import Any
 
 import torch
+
+from benchmarks.machine import RESULTS, default_label, environment
 
 MATMUL_N = 2048
 WARMUP_CALLS, TIMED_CALLS = 3, 10
@@ -102,12 +107,6 @@ def measure_shapes(shapes: list[tuple[int, int, int]], repeats: int = TIMED_CALL
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m benchmarks.roofline`: the 2048^2 peak and me5-small's layer products at batch shapes."""
-    import argparse
-    import json
-    import sys
-
-    from benchmarks.bench import RESULTS, default_label, environment
-
     parser = argparse.ArgumentParser(prog="python -m benchmarks.roofline", description=main.__doc__)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--tokens", type=int, nargs="+", default=[16 * 48, 16 * 24, 64 * 48],

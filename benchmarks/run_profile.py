@@ -48,7 +48,7 @@ import xtl.models
 import xtl.predict
 import xtl.runs
 import xtl.scoring
-from benchmarks.bench import environment, write_result
+from benchmarks.machine import environment, exit_status, write_result
 from xtl import profiles
 from xtl.errors import XtlError
 from xtl.paths import BOOK_RUNS_ENV
@@ -217,12 +217,7 @@ def _cli(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     overrides = {"model": args.model, "train_limit": args.train_limit, "dev_limit": args.dev_limit,
                  "eval_limit": args.eval_limit, "languages": args.languages}
-    try:
-        main(args.profile, args.run, overrides, args.out, args.keep)
-    except XtlError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_status(lambda: main(args.profile, args.run, overrides, args.out, args.keep))
 
 
 if __name__ == "__main__":

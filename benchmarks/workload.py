@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Self
 
+import psutil
 import torch
 from torch import nn
 from transformers import XLMRobertaConfig, XLMRobertaModel
@@ -112,8 +113,6 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats()
             self._base = 0  # absolute: the Trainer puts the weights on the GPU before the block, xtl inside it
         else:
-            import psutil
-
             self._process = psutil.Process()
             self._base = self._peak = self._process.memory_info().rss
             self._thread = threading.Thread(target=self._sample, daemon=True)
