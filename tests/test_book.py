@@ -30,7 +30,7 @@ PAGES = ["book/intro.md", "book/paper.md", "book/method.md", "book/deviations.md
          *[f"book/claims/c{i}.md" for i in range(1, 7)]]
 
 STUBS = ["book/reference/sizes.md", "book/runs/reference-first/index.md",
-         "book/runs/reference/index.md"]  # linked from the claim pages
+         "book/runs/reference/index.md", "book/reproduction.md"]  # linked from the claim pages and the intro
 
 # Fake quality: gain (points) of each setting over the baseline per target; languages and item counts.
 SETTINGS = {"baseline": [], "mnli": ["mnli"], "squad": ["squad"], "hellaswag": ["hellaswag"],
@@ -164,6 +164,7 @@ parts:
   - file: book/reference/sizes
   - file: book/runs/reference-first/index
   - file: book/runs/reference/index
+  - file: book/reproduction
   - file: book/runs/{profile}/index
     sections:
     - glob: book/runs/{profile}/*/*
