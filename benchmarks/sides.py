@@ -30,9 +30,10 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 from transformers.utils import logging as hf_logging
 
 from benchmarks.workload import HEAD, PeakMemory, Workload, current_device
+from xtl.config import TrainConfig
 from xtl.features import collate
 from xtl.heads import MultiHeadModel
-from xtl.train import LengthGroupedBatches, TrainConfig, TrainTask, train
+from xtl.train import LengthGroupedBatches, TrainTask, train
 
 
 @dataclass

@@ -10,9 +10,10 @@ import sys
 import torch
 
 from xtl import data, models
+from xtl.config import TrainConfig
 from xtl.features import encode
 from xtl.heads import HeadSpec, MultiHeadModel
-from xtl.train import TrainConfig, TrainTask, make_accelerator, train
+from xtl.train import TrainTask, make_accelerator, train
 
 
 def main() -> None:

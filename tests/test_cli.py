@@ -1,6 +1,8 @@
 """The console script: listings work, and every user error is one line on stderr with exit status 2."""
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -71,3 +73,26 @@ def test_data_check_fails_on_a_corrupt_file(tmp_path, monkeypatch, capsys):
     assert cli.main(["data", "check", "xcopa"]) == 2
     captured = capsys.readouterr()
     assert "corrupt kit file" in captured.out and captured.err.startswith("error: kit check failed for xcopa")
+
+
+HEAVY = ("torch", "datasets")  # seconds to import; the pure commands never need them
+
+
+def _imported(*code_or_module: str) -> set[str]:
+    """Top-level packages a fresh interpreter imported running `python -X importtime ...` to the end."""
+    done = subprocess.run([sys.executable, "-X", "importtime", *code_or_module], capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line.split("|")[-1] for line in done.stderr.splitlines() if line.startswith("import time:")]
+    return {name.strip().split(".")[0] for name in lines}
+
+
+def test_pure_modules_import_no_torch_and_no_datasets():
+    """Configs, the run identity, the registries, the grid and the estimates are pure code."""
+    modules = "xtl.config, xtl.identity, xtl.tasks, xtl.model_names, xtl.profiles, xtl.estimate, xtl.runner"
+    assert not _imported("-c", f"import {modules}") & set(HEAVY)
+
+
+@pytest.mark.parametrize("command", [["tasks"], ["models"], ["run", "--profile", "laptop", "--dry-run"]])
+def test_pure_commands_start_without_torch_or_datasets(command):
+    assert not _imported("-m", "xtl.cli", *command) & set(HEAVY), f"'xtl {' '.join(command)}' imports them"

@@ -23,14 +23,6 @@ CANONICAL = {
 TARGETS = tasks.names("target")
 
 
-@pytest.fixture(scope="module")
-def kit():
-    root = data_root(required=False)
-    if root is None:
-        pytest.skip("the offline data kit is not here")
-    return root
-
-
 def _columns(task):
     if task.format == "retrieval":
         return {"id", "lang", "sentence", "gold_pair_id"} if task.sentence_pool else {"source", "target"}

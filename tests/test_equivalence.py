@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +87,32 @@ def test_a_recorded_prediction_file_this_code_no_longer_writes_is_a_difference(t
     (folder / "predictions" / "en.jsonl.gz").write_bytes((folder / "predictions" / "de.jsonl.gz").read_bytes())
     assert equivalence.main([str(folder)]) == 1
     assert "predictions/en.jsonl differs" in capsys.readouterr().out and not record_file.exists()
+
+
+def _xtl_imports(module: str) -> set[str]:
+    """The xtl modules `xtl/<module>.py` imports, anywhere in it."""
+    tree = ast.parse((Path(runs.__file__).parent / f"{module}.py").read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "xtl":
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("xtl."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[1] for alias in node.names if alias.name.startswith("xtl.")}
+    return found
+
+
+def test_every_module_that_makes_numbers_is_in_the_fingerprint():
+    """What makes a run's numbers, mechanically: every xtl module xtl.experiment reaches through its imports,
+    but those `runs.OUTSIDE_CORE` names with the reason it makes no number."""
+    reached, todo = set(), ["experiment"]
+    while todo:
+        module = todo.pop()
+        if module not in reached:
+            reached.add(module)
+            todo += sorted(_xtl_imports(module))
+    assert set(runs.OUTSIDE_CORE) <= reached, "OUTSIDE_CORE names a module xtl.experiment does not import"
+    missing = sorted(reached - set(runs.OUTSIDE_CORE) - set(runs.CORE_MODULES))
+    assert not missing, f"add {missing} to xtl.runs.CORE_MODULES (or, with the reason, to OUTSIDE_CORE)"
+    assert sorted(set(runs.CORE_MODULES) - reached) == [], "CORE_MODULES names a module xtl.experiment never imports"

@@ -6,10 +6,9 @@ import pytest
 import torch
 
 from xtl import runs
-from xtl.config import resolve_intermediate
+from xtl.config import TrainConfig, resolve_intermediate
 from xtl.errors import XtlError
 from xtl.heads import ClassificationHead
-from xtl.train import TrainConfig
 
 
 def test_mean_pooling_averages_real_tokens_only():

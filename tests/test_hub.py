@@ -10,15 +10,6 @@ import pytest
 
 from xtl import data, hub, tasks
 from xtl.errors import XtlError
-from xtl.paths import data_root
-
-
-@pytest.fixture(scope="module")
-def kit():
-    root = data_root(required=False)
-    if root is None:
-        pytest.skip("the offline data kit is not here")
-    return root
 
 
 def _kit_rows(kit, task, lang, split):

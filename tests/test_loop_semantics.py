@@ -8,9 +8,10 @@ import torch
 
 from xtl import predict, scoring, tasks
 from xtl import train as train_module
+from xtl.config import TrainConfig
 from xtl.features import IGNORE, collate, encode
 from xtl.heads import HeadSpec, MultiHeadModel
-from xtl.train import TrainConfig, TrainTask, train
+from xtl.train import TrainTask, train
 
 SENTENCES = ["Paris is the capital", "Where did she go?", "Angela Merkel visited Paris .", "The cat sat on the mat"]
 

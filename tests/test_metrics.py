@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from xtl import leaderboard, metrics, mining
+from xtl import metrics, mining, tasks
 from xtl.errors import XtlError
 
 # ----------------------------------------------------------------------------- accuracy
@@ -183,7 +180,7 @@ def test_mlqa_unicode_punctuation_and_articles():
 def test_mlqa_scores_use_language_rules():
     references = {"q1": ["der Hund"], "q2": ["eine Katze"]}
     predictions = {"q1": "Hund", "q2": "die Katze"}
-    assert metrics.mlqa_scores(predictions, references, "de") == {
+    assert metrics.squad_scores(predictions, references, lang="de") == {
         "f1": pytest.approx(100.0),
         "exact_match": pytest.approx(100.0),
     }
@@ -199,9 +196,9 @@ def test_mlqa_unknown_language_names_the_fix():
 
 
 def test_qa_normalisation_language_follows_xtreme():
-    assert metrics.qa_normalisation_language("mlqa", "de") == "de"
-    assert metrics.qa_normalisation_language("xquad", "de") is None
-    assert metrics.qa_normalisation_language("tydiqa", "ar") is None
+    # XTREME scores MLQA with its per-language script, XQuAD and TyDiQA with SQuAD v1.1's: the task's metric says which
+    assert [metrics.qa_normalisation_language(tasks.get(name).metric, lang)
+            for name, lang in (("mlqa", "de"), ("xquad", "de"), ("tydiqa", "ar"))] == ["de", None, None]
 
 
 # ----------------------------------------------------------------------------- BUCC
@@ -270,48 +267,3 @@ def test_tatoeba_accuracy_direction():
     # source queries: s1 is closer to t0 than to t1: one of two right.
     assert mining.tatoeba_accuracy(source, target, query="source") == pytest.approx(50.0)
     assert mining.tatoeba_predictions(source, target).tolist() == [0, 1]
-
-
-# ----------------------------------------------------------------------------- XTREME score
-
-TASK_SCORES = {
-    "xnli": {"en": {"accuracy": 80.0}, "de": {"accuracy": 70.0}},
-    "xquad": {"en": {"f1": 80.0, "exact_match": 70.0}, "de": {"f1": 60.0, "exact_match": 50.0}},
-    "panx": {"en": {"f1": 90.0, "precision": 1.0, "recall": 2.0}},
-}
-
-
-def test_xtreme_score_counts_qa_as_mean_of_em_and_f1():
-    result = metrics.xtreme_score(TASK_SCORES)
-    assert result.per_task == {"xnli": 75.0, "xquad": 65.0, "panx": 90.0}
-    assert result.score == pytest.approx((75 + 65 + 90) / 3)
-    assert result.qa_convention == "mean_em_f1"
-    assert "(EM + F1) / 2" in result.qa_convention_text
-
-
-def test_xtreme_score_f1_only_convention_and_plain_values():
-    result = metrics.xtreme_score(TASK_SCORES, qa="f1")
-    assert result.per_task["xquad"] == 70.0
-    assert result.score == pytest.approx((75 + 70 + 90) / 3)
-    assert metrics.xtreme_score({"tatoeba": {"de": 50.0, "fr": 70.0}}).score == pytest.approx(60.0)
-    with pytest.raises(XtlError):
-        metrics.xtreme_score(TASK_SCORES, qa="em")
-
-
-# ----------------------------------------------------------------------------- leaderboard files
-
-
-def test_leaderboard_layout(tmp_path: Path):
-    path = leaderboard.write_predictions("udpos", "de", [["DET", "NOUN"], ["VERB"]], tmp_path)
-    assert path == tmp_path / "udpos" / "test-de.tsv"
-    assert path.read_text() == "DET\nNOUN\n\nVERB\n\n"
-    path = leaderboard.write_predictions("xnli", "fr", [0, np.int64(2)], tmp_path)
-    assert path.read_text() == "entailment\ncontradiction\n"
-    path = leaderboard.write_predictions("bucc2018", "zh", [("zh-1", "en-9")], tmp_path)
-    assert path.read_text() == "zh-1\ten-9\n"
-    path = leaderboard.write_predictions("tatoeba", "deu", np.array([3, 0]), tmp_path)
-    assert path == tmp_path / "tatoeba" / "test-de.tsv" and path.read_text() == "3\n0\n"
-    path = leaderboard.write_predictions("mlqa", "zh", {"q1": "北京"}, tmp_path)
-    assert path.name == "test-zh.json" and json.loads(path.read_text()) == {"q1": "北京"}
-    with pytest.raises(XtlError, match="known"):
-        leaderboard.write_predictions("sst2", "en", [1], tmp_path)

@@ -63,7 +63,7 @@ def test_retrieval(results, task, extra):
             assert len(lines) == 16
             assert scores["accuracy"] == 100.0 * sum(line["gold"] == line["prediction"] for line in lines) / len(lines)
         else:
-            pool = retrieval._subsample_pool([dict(r) for r in data.load(task, lang, "validation")], 300)
+            pool = retrieval.subsample_pool([dict(r) for r in data.load(task, lang, "validation")], 300)
             gold = {(r["id"], r["gold_pair_id"]) for r in pool if r["lang"] != "en" and r.get("gold_pair_id")}
             again = retrieval.rescore_bucc(lines, gold)
             assert again.as_metrics() == {k: pytest.approx(v) for k, v in scores.items()}

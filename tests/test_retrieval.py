@@ -176,13 +176,13 @@ def test_bucc_drops_sentences_with_several_ids(encoder, tokenizer):
 def test_limit_on_the_kit_pool_keeps_gold_partners_and_proportions():
     with gzip.open(KIT / "bucc2018" / "zh" / "validation.jsonl.gz", "rt") as handle:
         rows = [json.loads(line) for line in handle]
-    pool = retrieval._subsample_pool(rows, 500)
+    pool = retrieval.subsample_pool(rows, 500)
     zh = [r for r in pool if r["lang"] == "zh"]
     en_ids = {r["id"] for r in pool if r["lang"] == "en"}
     assert len(zh) == 500
     assert all(r["gold_pair_id"] in en_ids for r in zh if r["gold_pair_id"])
     assert len(en_ids) == pytest.approx(500 * 13589 / 8624, abs=1)
-    assert pool == retrieval._subsample_pool(rows, 500)  # deterministic
+    assert pool == retrieval.subsample_pool(rows, 500)  # deterministic
 
 
 def test_tatoeba_nearest_is_what_the_accuracy_counts(encoder, tokenizer):

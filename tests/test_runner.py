@@ -16,19 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xtl import book_index, estimate, notebook_parameters, profile_cost, profiles, results, runner, runs
+from xtl import book_index, estimate, identity, notebook_parameters, profile_cost, profiles, results, runner, runs
 from xtl.errors import XtlError
 from xtl.paths import repo_root
-
-
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """Results, executed notebooks and the runner's scratch space under tmp_path, never the repo."""
-    monkeypatch.setenv("XTL_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv(runner.BOOK_RUNS_ENV, str(tmp_path / "book"))
-    monkeypatch.setenv("XTL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("XTL_CHECKPOINTS", str(tmp_path / "checkpoints"))
-    return tmp_path
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +42,7 @@ class FakeExecutor:
         config = notebook_parameters.config_from_parameters(parameters)
         kind = "target" if "target" in config else "retrieval" if "retrieval" in config else "intermediate"
         resolved = profiles.resolve(kind, config)
-        folder = profiles.results_folder(kind, resolved, parameters["profile"], parameters.get("experiment", "intermediate"))
+        folder = identity.of(kind, resolved).results(parameters["profile"], parameters.get("experiment", "intermediate"))
         runs.write_json(folder / "config.json", resolved)
         runs.write_json(folder / "env.json", {"core_fingerprint": runs.core_fingerprint()})
         if kind == "intermediate":  # phase 2 records no languages
@@ -295,7 +285,7 @@ def test_core_fingerprint_ignores_task_notes_but_not_task_facts():
 def test_phase2_record_and_checkpoint_follow_the_core_code(isolated):
     from xtl import experiment
 
-    key = {"model": "tiny-random", "seed": 0, "intermediate": {"tasks": ["mnli"]}}
+    key = identity.of("intermediate", {"model": "tiny-random", "seed": 0, "intermediate": {"tasks": ["mnli"]}})
     summary = {"wall_s": 1.0, "report": {"best_dev": 1.0, "dev_history": []}, "core_fingerprint": "old"}
     experiment._record_intermediate("p", key, summary, refresh=False)
     folder = next((isolated / "results" / "p" / "intermediate").iterdir())
@@ -306,7 +296,7 @@ def test_phase2_record_and_checkpoint_follow_the_core_code(isolated):
     experiment._record_intermediate("p", key, current, refresh=True)  # the phase-2 notebook does
     assert runs.made_by(folder) == runs.core_fingerprint()
     runs.write_json(isolated / "ckpt" / "summary.json", {"core_fingerprint": "old"})
-    assert not experiment.checkpoint_is_current(isolated / "ckpt")
+    assert not runs.checkpoint_is_current(isolated / "ckpt")
 
 
 def test_kill_and_resume_redoes_only_the_unfinished_run(isolated):
@@ -439,7 +429,9 @@ def test_estimate_sizes_come_from_the_kit_manifest_when_a_limit_is_null():
     assert estimate.eval_size("xcopa", "qu", None) == 500 and estimate.eval_size("xcopa", "qu", 100) == 100
     assert estimate.eval_size("xcopa", "qu", 10_000) == 500
     assert estimate.train_size("mnli", None) == 8999 and estimate.train_size("mnli", 50) == 50
-    assert estimate.train_size("xnli-translated", None) == estimate.UNKNOWN_SIZE
+    # XNLI's 14 translated validation sets, every row of each (a limit is shared evenly among them)
+    assert estimate.train_size("xnli-translated", None) == 14 * estimate.kit_rows("xnli", "de", "validation")
+    assert estimate.train_size("xnli-translated", 140) == 140
 
 
 def test_a_shared_phase_3_training_is_charged_once(isolated):

@@ -64,13 +64,13 @@ def test_at_measured_pace_by_hand():
 def test_multiple_choice_tasks_the_pilot_timed_use_its_pace():
     section = {"train_limit": 320, "dev_limit": 100, "max_length": 128,
                "train": {"batch_size": 16, "epochs": 1, "max_steps": 0, "grad_accum": 1, "eval_every": 10}}
-    train_per_s, dev_per_s = estimate.MEASURED_PACE[("hellaswag", 128)]
+    train_per_s, dev_per_s = tasks.get("hellaswag").cost.pace[128]
     # 320 examples: 20 steps, dev scored at steps 10 and 20
     assert estimate.train_seconds(["hellaswag"], section) == pytest.approx(320 / train_per_s + 2 * 100 / dev_per_s)
     longer = {**section, "max_length": 64}  # not timed at this length: the prior
     assert estimate.train_seconds(["hellaswag"], longer) == pytest.approx(
-        (estimate.examples_cost("hellaswag", 320, 64) / estimate.TRAIN_PER_S
-         + 2 * estimate.examples_cost("hellaswag", 100, 64) / estimate.EVAL_PER_S))
+        estimate.examples_cost("hellaswag", 320, 64) / estimate.TRAIN_PER_S
+         + 2 * estimate.examples_cost("hellaswag", 100, 64) / estimate.EVAL_PER_S)
 
 
 def test_profile_sizes_count_examples_seen_in_phase_2_else_in_the_target_training():

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from xtl.config import TrainConfig
 from xtl.errors import XtlError
 from xtl.features import IGNORE, encode
 from xtl.heads import HeadSpec, MultiHeadModel
-from xtl.train import LengthGroupedBatches, TrainConfig, TrainTask, mask_tokens, sampling_probabilities, train
+from xtl.train import LengthGroupedBatches, TrainTask, mask_tokens, sampling_probabilities, train
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -57,7 +57,7 @@ def write_book_index(profile: str | None = None) -> list[Path]:
 
 
 def _write_index(profile: str) -> Path:
-    from xtl import results  # lazy: pandas; `import xtl.runner` (which imports this module) stays light
+    from xtl import results  # here, not above: seqeval and pandas (through xtl.scoring) take 2.7 s to import
 
     manifest = read_manifest(profile)
     command, grid_files = f"xtl run --profile {profile}", GRID_FILE

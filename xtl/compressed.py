@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import io
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from xtl import atomic
 
 SUFFIX = ".gz"
 
@@ -35,12 +35,7 @@ def write_text(path: str | Path, text: str) -> Path:
     path = Path(path)
     if path.suffix != SUFFIX:
         raise ValueError(f"{path}: a compressed file's name ends in {SUFFIX}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(gzip_bytes(text))
-    os.replace(tmp, path)
-    return path
+    return atomic.write_bytes(path, gzip_bytes(text))
 
 
 def find(path: str | Path) -> Path | None:

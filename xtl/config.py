@@ -3,21 +3,56 @@
 A config is a plain dict (what experiments.yml and the notebooks' parameters hold): `model`, `seed` and
 an `intermediate`, `target` or `retrieval` section. `resolve_*` fill in the defaults and check every
 name before a model loads, so the hash, and thus the run folder, depends on every value that matters.
-Training defaults are `xtl.train.TrainConfig`'s: `DEFAULT_TRAIN` is read from its fields.
+Training defaults are `TrainConfig`'s: `DEFAULT_TRAIN` is read from its fields. Nothing here loads torch
+or data: the grid, the estimate and the CLI resolve configs without them.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
-from xtl import data, models, tasks
+from xtl import model_names, tasks
 from xtl.errors import XtlError
-from xtl.train import TrainConfig
 
-TRANSLATED_NLI = "xnli-translated"  # C6 baseline: XNLI validation in 14 non-English languages
-MLM = "mlm"
+
+@dataclass
+class TrainConfig:
+    """Everything that shapes training (`xtl.train.train` reads it). Its defaults are the project's only
+    training defaults: `DEFAULT_TRAIN` reads them, so changing one changes every run id."""
+
+    learning_rate: float = 2e-5
+    batch_size: int = 16  # global batch per micro-step (split across processes)
+    grad_accum: int = 1
+    epochs: float = 1.0
+    max_steps: int = 0  # optimiser steps; 0 = from epochs
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0
+    eval_every: int = 0  # optimiser steps between English-dev evaluations; 0 = once per epoch
+    patience: int = 30  # evaluations without improvement before stopping
+    sampling: str = "proportional"  # proportional | temperature | capped | uniform
+    temperature: float = 2.0
+    cap: int = 20000  # examples, for capped sampling
+    seed: int = 0
+    mixed_precision: str = "auto"  # auto (bf16 on GPU, fp32 on CPU) | no | bf16 | fp16
+    freeze_word_embeddings: bool = False
+    mlm_probability: float = 0.15
+    sentence_pooling: str = "first"  # sentence and choice heads read the first token (XLM-R, jiant) or the mean
+    compile: bool = False  # torch.compile the training forward: pays on long GPU runs, not on CPU (benchmarks/)
+
+    def __post_init__(self) -> None:
+        if self.sampling not in ("proportional", "temperature", "capped", "uniform"):
+            raise XtlError(f"unknown sampling {self.sampling!r}; use proportional, temperature, capped or uniform")
+        if self.batch_size < 1 or self.grad_accum < 1:
+            raise XtlError("batch_size and grad_accum must be at least 1")
+        if self.sentence_pooling not in ("first", "mean"):
+            raise XtlError(f"unknown sentence_pooling {self.sentence_pooling!r}; use first or mean")
+        if self.learning_rate <= 0:
+            raise XtlError("learning_rate must be positive")
+
 
 _TRAIN_FIELDS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
 # The training keys every resolved config holds, in the order config.json has always listed them; `seed` is
@@ -120,7 +155,7 @@ def resolve_intermediate(config: dict[str, Any]) -> dict[str, Any]:
     inter = _merge(DEFAULT_INTERMEDIATE, config.get("intermediate"), "intermediate")
     inter["tasks"] = _names(inter["tasks"], "intermediate.tasks")
     for name in inter["tasks"]:
-        intermediate_source(name)  # validates task and language
+        tasks.source(name)  # validates task and language
     _sizes(inter, "intermediate", ("train_limit", "dev_limit"))
     share = inter["mlm_share"]
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < 1:
@@ -133,7 +168,7 @@ def resolve_intermediate(config: dict[str, Any]) -> dict[str, Any]:
     for name, limit in inter["task_limits"].items():
         _count(limit, f"intermediate.task_limits.{name}")
     inter["train"] = _resolve_train(inter["train"], "intermediate")
-    models.resolve(base["model"])
+    model_names.resolve(base["model"])
     return {**base, "intermediate": inter}
 
 
@@ -162,7 +197,7 @@ def resolve_retrieval(config: dict[str, Any]) -> dict[str, Any]:
     ret = _merge(DEFAULT_RETRIEVAL, config.get("retrieval"), "retrieval")
     task = tasks.get(ret["task"])
     if task.format != "retrieval":
-        raise XtlError(f"task {task.name!r} is not a retrieval task; use bucc2018 or tatoeba")
+        raise XtlError(f"task {task.name!r} is not a retrieval task; use {' or '.join(tasks.names('retrieval'))}")
     if ret["languages"] is not None:
         ret["languages"] = _check_languages(task, _names(ret["languages"], "retrieval.languages"))
     _sizes(ret, "retrieval", ("limit",))
@@ -173,33 +208,17 @@ def resolve_retrieval(config: dict[str, Any]) -> dict[str, Any]:
 
 def tasks_read(resolved: dict[str, Any]) -> list[str]:
     """The tasks whose kit files a resolved config reads (phase 2, its MLM stream, phase 3 or retrieval)."""
-    names = {MLM} if resolved["intermediate"]["mlm_share"] else set()
+    names = {tasks.MLM_CORPUS.name} if resolved["intermediate"]["mlm_share"] else set()
     for name in resolved["intermediate"]["tasks"]:
-        names |= {"xnli", "mnli"} if name == TRANSLATED_NLI else {name.partition(":")[0]}
+        names |= set(tasks.source(name).reads)
     names |= {resolved[section]["task"] for section in ("target", "retrieval") if section in resolved}
     return sorted(names)
 
 
 def _check_languages(task: tasks.Task, languages: list[str]) -> list[str]:
-    available = set(data.eval_languages(task.name))
+    available = set(task.eval_split)
     wrong = [lang for lang in languages if lang not in available]
     if wrong:
         raise XtlError(f"task {task.name} has no evaluation language {', '.join(wrong)}; "
                        f"choose from {', '.join(sorted(available))}")
     return list(languages)
-
-
-def intermediate_source(name: str) -> tuple[tasks.Task, str | None]:
-    """'mnli' -> (mnli, English); 'masakhaner2:hau' -> (masakhaner2, Hausa): any language's training data."""
-    if name == TRANSLATED_NLI:
-        return tasks.get("xnli"), None
-    task_name, _, lang = name.partition(":")
-    task = tasks.get(task_name)
-    if lang:
-        if lang not in task.languages:
-            raise XtlError(f"task {task.name} has no language {lang!r}; choose from {', '.join(task.languages)}")
-        return task, lang
-    if task.train_lang is None:
-        raise XtlError(f"task {task.name} has no English training data; name a language, e.g. "
-                       f"'{task.name}:{task.languages[0]}'")
-    return task, task.train_lang

@@ -110,3 +110,28 @@ def bucc(r: Row) -> Row:
 
 def ccg(r: Row) -> Row:
     return {"tokens": list(r["tokens"]), "tags": [int(t) for t in r.get("tags", r.get("ccg_tags", []))]}
+
+
+# ----------------------------------------------------------------------------------- hub rows into kit rows
+# `xtl data prepare` writes the hub's rows in the kit layout; these are the tasks whose hub schema differs
+# from the kit's (a task's `from_hub`). None: the row has no gold label and is not written.
+
+
+def unlabelled(value: Any) -> bool:
+    """A hidden label: the hub's test splits mark it None, '' or -1."""
+    return value is None or value == "" or value == -1 or value == "-1"
+
+
+def hub_hellaswag(r: Row, lang: str) -> Row | None:
+    if unlabelled(r.get("label")):
+        return None
+    return {"ind": r.get("ind"), "activity_label": r.get("activity_label", ""), "ctx": r["ctx"],
+            "endings": list(r["endings"]), "label": int(r["label"])}
+
+
+def hub_commonsenseqa(r: Row, lang: str) -> Row | None:
+    return None if unlabelled(r.get("answerKey")) else r
+
+
+def hub_tatoeba(r: Row, lang: str) -> Row:
+    return {**r, "source_lang": lang, "target_lang": "eng"}  # the hub fills the language fields with file paths

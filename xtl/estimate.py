@@ -1,7 +1,8 @@
 """How long a run will take, before it runs: a prior the progress line rescales as runs finish.
 
 The prior comes from the measured me5-small CPU throughput (2 cores, 64 tokens: ~17 train and ~45
-eval examples/s), or for the multiple-choice tasks the pilot profile timed, their measured pace; sizes come from the kit's MANIFEST.json (no data is read), else the configured
+eval examples/s), or where a task's `cost.pace` holds the pace the pilot profile measured (multiple
+choice), that pace; sizes come from the kit's MANIFEST.json (no data is read), else the configured
 limits. `xtl run` prints the sum and, while it runs, rescales what is left by the ratio of actual to
 estimated time so far.
 """
@@ -12,7 +13,7 @@ import json
 import math
 from typing import Any
 
-from xtl import tasks
+from xtl import runs, tasks
 from xtl.paths import checkpoint_root, data_root
 
 TRAIN_PER_S, EVAL_PER_S, NOTEBOOK_OVERHEAD_S, UNKNOWN_SIZE = 17.0, 45.0, 15.0, 10000
@@ -20,12 +21,6 @@ TRAIN_PER_S, EVAL_PER_S, NOTEBOOK_OVERHEAD_S, UNKNOWN_SIZE = 17.0, 45.0, 15.0, 1
 # profile's measured notebook times (book/runs/laptop/runs.json).
 _TYPICAL_TOKENS = {"sentence_classification": 40, "pair_classification": 64, "token_tagging": 40,
                    "extractive_qa": 250, "multiple_choice": 96, "retrieval": 24, "raw_text": 40}
-# Multiple-choice phase-2 training where the format's typical length misleads (four or five sequences an
-# example, each batch padded to its longest): (train examples/s, dev items/s) on 2 cores at a given
-# max_length, measured by the pilot profile (results/pilot/intermediate/*/metrics.json: examples_per_s,
-# dev items scored / eval_s).
-MEASURED_PACE = {("hellaswag", 128): (1.53, 5.65), ("cosmosqa", 256): (1.18, 4.72),
-                 ("commonsenseqa", 128): (6.0, 18.1)}
 MLM_BATCH_COST = 3.0  # an MLM batch against a classification batch of the same size (the 250k-word output layer)
 _MODEL_COST = {"tiny-random": 0.01, "me5-small": 1.0, "random-me5-small": 1.0, "xlm-roberta-base": 3.0,
                "xlm-roberta-large": 12.0}
@@ -48,21 +43,22 @@ def run_seconds(kind: str, config: dict[str, Any], phase2: str | None, phase3: s
         if phase3 == "" or (phase3 is not None and not _cached(phase3)):
             seconds += train_seconds([cfg["task"]], cfg)
         items = sum(eval_size(cfg["task"], lang, cfg["eval_limit"])
-                    for lang in cfg["languages"] or _eval_languages(cfg["task"]))
+                    for lang in cfg["languages"] or tasks.get(cfg["task"]).eval_split)
         seconds += examples_cost(cfg["task"], items, cfg["max_length"]) / EVAL_PER_S
     elif kind == "retrieval":
         cfg = config["retrieval"]
         items = sum(eval_size(cfg["task"], lang, cfg["limit"])
-                    for lang in cfg["languages"] or _eval_languages(cfg["task"]))
+                    for lang in cfg["languages"] or tasks.get(cfg["task"]).eval_split)
         seconds += 2 * items * min(cfg["max_length"], 24) / 64 / EVAL_PER_S
     return NOTEBOOK_OVERHEAD_S + seconds * _MODEL_COST.get(config["model"], 1.0)
 
 
 def examples_cost(task_name: str, examples: int | None, max_length: int) -> float:
-    """Work of `examples` examples in units of one 64-token sequence."""
-    base = task_name.split(":")[0]  # 'task:lang' names an intermediate task in another language
-    fmt = "pair_classification" if base == "xnli-translated" else tasks.get(base).format
-    choices = len(tasks.get(base).label_names) if fmt == "multiple_choice" else 1  # one sequence per choice
+    """Work of `examples` examples of a task (or an intermediate source, `xtl.tasks.source`) in units of one
+    64-token sequence."""
+    task = tasks.source(task_name).task
+    fmt = task.format
+    choices = len(task.label_names) if fmt == "multiple_choice" else 1  # one sequence per choice
     typical = _TYPICAL_TOKENS.get(fmt, 64)
     tokens = min(max_length, typical)
     if fmt == "extractive_qa" and typical > max_length:  # a long context becomes windows at a stride of half the window
@@ -82,7 +78,7 @@ def train_seconds(task_names: list[str], section: dict[str, Any]) -> float:
     evaluations = math.ceil(steps / train["eval_every"]) if train["eval_every"] else max(1, math.ceil(epochs))
     seconds = 0.0
     for name in task_names:
-        measured = MEASURED_PACE.get((name, section["max_length"]))
+        measured = tasks.cost(name).pace.get(section["max_length"])  # (train examples/s, dev items/s)
         if measured:
             dev_items = UNKNOWN_SIZE if section["dev_limit"] is None else section["dev_limit"]
             seconds += limits[name] * epochs / measured[0] + dev_items * evaluations / measured[1]
@@ -103,13 +99,14 @@ def kit_rows(task_name: str, lang: str, split: str) -> int | None:
 
 
 def train_size(name: str, limit: int | None) -> int:
-    """Training examples of a phase: the limit, capped by (or, for null, equal to) the kit's English split."""
-    base = name.split(":")[0]
-    if base == "xnli-translated":
-        return limit if limit is not None else UNKNOWN_SIZE
-    task = tasks.get(base)
-    lang = name.partition(":")[2] or task.train_lang or "en"
-    rows = kit_rows(task.train_task or base, lang, task.train_split or "train")
+    """Training examples of a task or an intermediate source (`xtl.tasks.source`): per training part the
+    part's share of the limit, capped by (or, for null, equal to) the kit's rows."""
+    source = tasks.source(name)
+    share = source.part_limit(limit)
+    return sum(_capped(kit_rows(*part), share) for part in source.train)
+
+
+def _capped(rows: int | None, limit: int | None) -> int:
     if rows is None:
         return limit if limit is not None else UNKNOWN_SIZE
     return rows if limit is None else min(limit, rows)
@@ -117,23 +114,12 @@ def train_size(name: str, limit: int | None) -> int:
 
 def eval_size(task_name: str, lang: str, limit: int | None) -> int:
     """Evaluated items in one language: the limit, capped by (or, for null, equal to) the kit's split."""
-    rows = kit_rows(task_name, lang, tasks.get(task_name).eval_split.get(lang, ""))
-    if rows is None:
-        return limit if limit is not None else UNKNOWN_SIZE
-    return rows if limit is None else min(limit, rows)
+    return _capped(kit_rows(task_name, lang, tasks.get(task_name).eval_split.get(lang, "")), limit)
 
 
 def _cached(key: str) -> bool:
     """A phase-2 encoder or shared phase-3 model this core code made is in the checkpoint cache."""
-    from xtl import experiment  # lazy: torch; the report layer imports this module for format_duration
-
-    return experiment.checkpoint_is_current(checkpoint_root() / key)
-
-
-def _eval_languages(task: str) -> list[str]:
-    from xtl import data  # lazy: datasets (see `_cached`)
-
-    return data.eval_languages(task)
+    return runs.checkpoint_is_current(checkpoint_root() / key)
 
 
 def at_measured_pace(todo: list[tuple[Any, float]], finished: list[tuple[Any, float, float]]) -> float:

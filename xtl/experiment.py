@@ -6,13 +6,13 @@
   target's English data and evaluate zero-shot in every language.
 - `retrieval(config)`: BUCC / Tatoeba from the encoder's sentence vectors (no phase 3).
 
-Each phase first resolves its config with `xtl.config` (defaults filled in, every name checked).
+Each phase first resolves its config with `xtl.config` (defaults filled in, every name checked) and names
+the run with `xtl.identity` (its result folder, its cached phase-2 encoder, a phase-3 model it shares).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,11 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from xtl import data, models, predict, runs, scoring, tasks
+from xtl import atomic, data, identity, models, predict, runs, scoring, tasks
 from xtl import retrieval as retrieval_lib  # its name: `retrieval` here is phase "retrieval"
 from xtl.config import (
-    MLM,
     OPTIONAL_TRAIN,
-    TRANSLATED_NLI,
-    intermediate_source,
+    TrainConfig,
     resolve_intermediate,
     resolve_retrieval,
     resolve_target,
@@ -34,8 +32,9 @@ from xtl.config import (
 )
 from xtl.features import Features, encode
 from xtl.heads import HEAD_FOR_FORMAT, HeadSpec, MultiHeadModel
-from xtl.paths import checkpoint_root, results_root
-from xtl.train import TrainConfig, TrainTask, train
+from xtl.train import TrainTask, train
+
+MLM = tasks.MLM_CORPUS.name  # the MLM stream's task and head
 
 # ----------------------------------------------------------------------------------- helpers
 
@@ -77,29 +76,25 @@ def _device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def _save_weights(module: torch.nn.Module, path: Path) -> None:
+    save_file({k: v.contiguous().cpu() for k, v in module.state_dict().items()}, str(path))
+
+
 # ----------------------------------------------------------------------------------- phase 2
 
 def _intermediate_training_tasks(inter: dict[str, Any], seed: int, tokenizer) -> tuple[list[TrainTask], dict[str, HeadSpec], dict]:
     """Features per intermediate task (and the MLM stream), with their heads and English-dev scorers."""
     train_tasks, specs, sizes = [], {}, {}
     for name in inter["tasks"]:
-        task, lang = intermediate_source(name)
-        limit = inter["task_limits"].get(name, inter["train_limit"])
-        if name == TRANSLATED_NLI:
-            langs = [x for x in data.eval_languages("xnli") if x != "en"]
-            per_lang = max(1, limit // len(langs))
-            rows = [r for x in langs for r in _rows("xnli", x, "validation", per_lang, seed)]
-            dev_rows = _rows("mnli", "en", tasks.get("mnli").dev_split, inter["dev_limit"], seed)
-        elif lang == task.train_lang:
-            rows = _rows(task.train_task or task.name, lang, task.train_split, limit, seed)
-            dev_rows = _rows(task.dev_task or task.name, lang, task.dev_split, inter["dev_limit"], seed)
-        else:  # a non-English training language: its own train and validation splits
-            rows = _rows(task.name, lang, "train", limit, seed)
-            dev_rows = _rows(task.name, lang, "validation", inter["dev_limit"], seed)
+        source = tasks.source(name)
+        task, share = source.task, source.part_limit(inter["task_limits"].get(name, inter["train_limit"]))
+        rows = [r for task_name, lang, split in source.train for r in _rows(task_name, lang, split, share, seed)]
+        dev_task, dev_lang, dev_split = source.dev
+        dev_rows = _rows(dev_task, dev_lang, dev_split, inter["dev_limit"], seed)
         head = _head_name(task)
         specs[head] = _head_spec(task, inter["train"])
         feats = _features(task, rows, tokenizer, inter["max_length"], train_mode=True)
-        scorer = _dev_scorer(head, task, dev_rows, tokenizer, inter["max_length"], lang or "en")
+        scorer = _dev_scorer(head, task, dev_rows, tokenizer, inter["max_length"], dev_lang)
         train_tasks.append(TrainTask(head, feats, scorer))
         sizes[name] = len(rows)
     if inter["mlm_share"] > 0:
@@ -127,13 +122,13 @@ def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool 
     """
     resolved = resolve_intermediate(config)
     inter = resolved["intermediate"]
-    key = {"model": resolved["model"], "seed": resolved["seed"], "intermediate": inter}
     if not inter["tasks"]:
         return {"checkpoint": None, "summary": {"tasks": [], "note": "no intermediate training (baseline)"}}
-    folder = checkpoint_root() / runs.config_hash(key)[:16]
-    if checkpoint_is_current(folder):
+    run = identity.of("intermediate", resolved)
+    folder = run.phase2_checkpoint
+    if runs.checkpoint_is_current(folder):
         summary = json.loads((folder / "summary.json").read_text())
-        _record_intermediate(profile, key, summary, refresh)
+        _record_intermediate(profile, run, summary, refresh)
         return {"checkpoint": folder, "summary": summary}
 
     data.check_kit(tasks_read(resolved))
@@ -144,43 +139,32 @@ def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool 
     model = MultiHeadModel(encoder, specs, seed=resolved["seed"]).to(_device())
     report = train(model, train_tasks, TrainConfig(seed=resolved["seed"], **inter["train"]), tokenizer,
                    progress=progress)
-    summary = {"config": key, "train_examples": sizes, "report": report.to_dict(),
+    summary = {"config": run.phase2_key, "train_examples": sizes, "report": report.to_dict(),
                "wall_s": time.perf_counter() - start, "device": runs.describe_device(),
                "core_fingerprint": runs.core_fingerprint()}
-    tmp = folder.with_name(folder.name + ".partial")
-    tmp.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous().cpu() for k, v in model.encoder.state_dict().items()}, str(tmp / "encoder.safetensors"))
-    runs.write_json(tmp / "summary.json", summary)
-    if folder.exists():
-        shutil.rmtree(folder)
-    tmp.rename(folder)
-    _record_intermediate(profile, key, summary, refresh)
+    with atomic.folder(folder) as staging:
+        _save_weights(model.encoder, staging / "encoder.safetensors")
+        runs.write_json(staging / "summary.json", summary)
+    _record_intermediate(profile, run, summary, refresh)
     return {"checkpoint": folder, "summary": summary}
 
 
-def checkpoint_is_current(folder: Path) -> bool:
-    """A cached encoder is reused only if this core code (or code recorded as making the same numbers) made it."""
-    summary = Path(folder) / "summary.json"
-    return summary.is_file() and runs.same_numbers(json.loads(summary.read_text()).get("core_fingerprint"))
-
-
-def _record_intermediate(profile: str, key: dict[str, Any], summary: dict[str, Any], refresh: bool) -> None:
+def _record_intermediate(profile: str, run: identity.RunIdentity, summary: dict[str, Any], refresh: bool) -> None:
     """A small results folder for phase 2 (English dev curve, throughput): the book shows it.
 
     A finished record is kept, unless `refresh` (the phase-2 notebook itself runs) and it describes an encoder
     made by other core code than the cached one.
     """
-    slug = "+".join(key["intermediate"]["tasks"]) + f"-s{key['seed']}"
-    final = results_root() / profile / "intermediate" / runs.run_id(slug, key)
+    final = run.results(profile, identity.INTERMEDIATE)
     if runs.is_complete(final) and not (refresh and runs.made_by(final) != summary["core_fingerprint"]):
         return
-    run = runs.RunFolder(final)
-    run.write_json("config.json", key)
-    run.write_json("env.json", runs.environment(summary["wall_s"], fingerprint=summary["core_fingerprint"]))
+    record = runs.RunFolder(final)
+    record.write_json("config.json", run.phase2_key)
+    record.write_json("env.json", runs.environment(summary["wall_s"], fingerprint=summary["core_fingerprint"]))
     report = summary["report"]
-    run.write_json("metrics.json", {"task": key["intermediate"]["tasks"], "english_dev": report["best_dev"],
-                                    "dev_history": report["dev_history"], "train": report})
-    run.commit()
+    record.write_json("metrics.json", {"task": run.phase2_key["intermediate"]["tasks"], "english_dev": report["best_dev"],
+                                       "dev_history": report["dev_history"], "train": report})
+    record.commit()
 
 
 def load_encoder(resolved: dict[str, Any], progress: bool = True, profile: str = "adhoc"):
@@ -194,20 +178,14 @@ def load_encoder(resolved: dict[str, Any], progress: bool = True, profile: str =
 
 # ----------------------------------------------------------------------------------- phase 3
 
-def _slug(resolved: dict[str, Any], what: str) -> str:
-    inter = "+".join(resolved["intermediate"]["tasks"]) or "baseline"
-    if resolved["intermediate"]["mlm_share"]:
-        inter += "+mlm"
-    return f"{what}-{inter}-{resolved['model']}-s{resolved['seed']}"
-
-
 def target(config: dict[str, Any], profile: str = "adhoc", experiment: str = "target",
            progress: bool = True, force: bool = False) -> Path:
     """Phase 3: English target training, then zero-shot evaluation in every language; the run folder."""
     resolved = resolve_target(config)
     cfg = resolved["target"]
     task = tasks.get(cfg["task"])
-    folder = results_root() / profile / experiment / runs.run_id(_slug(resolved, task.name), resolved)
+    run_identity = identity.of("target", resolved)
+    folder = run_identity.results(profile, experiment)
     if runs.is_complete(folder) and not force:
         return folder
     data.check_kit(tasks_read(resolved))
@@ -215,7 +193,7 @@ def target(config: dict[str, Any], profile: str = "adhoc", experiment: str = "ta
     tokenizer, encoder, phase2 = load_encoder(resolved, progress, profile)
     head = task.name
     model = MultiHeadModel(encoder, {head: _head_spec(task, cfg["train"])}, seed=resolved["seed"]).to(_device())
-    report = _train_target(model, head, task, resolved, tokenizer, progress)
+    report = _train_target(model, head, task, resolved, run_identity, tokenizer, progress)
 
     run = runs.RunFolder(folder)
     per_language, split_per_language = {}, {}
@@ -242,8 +220,8 @@ def target(config: dict[str, Any], profile: str = "adhoc", experiment: str = "ta
     return run.commit()
 
 
-def _train_target(model: MultiHeadModel, head: str, task: tasks.Task, resolved: dict[str, Any], tokenizer,
-                  progress: bool) -> dict[str, Any]:
+def _train_target(model: MultiHeadModel, head: str, task: tasks.Task, resolved: dict[str, Any],
+                  run_identity: identity.RunIdentity, tokenizer, progress: bool) -> dict[str, Any]:
     """Phase-3 training on the target's English data; its report as a dict.
 
     Targets that share their English training and dev data (XQuAD and MLQA both train on SQuAD, as in
@@ -253,9 +231,8 @@ def _train_target(model: MultiHeadModel, head: str, task: tasks.Task, resolved: 
     """
     cfg, seed = resolved["target"], resolved["seed"]
     dev_task = tasks.get(task.dev_task or task.name)
-    key = _shared_training_key(task, resolved)
-    folder = checkpoint_root() / ("phase3-" + runs.config_hash(key)[:16]) if key is not None else None
-    if folder is not None and checkpoint_is_current(folder):
+    folder = run_identity.phase3_checkpoint
+    if folder is not None and runs.checkpoint_is_current(folder):
         model.encoder.load_state_dict(load_file(str(folder / "encoder.safetensors")))
         model.heads[head].load_state_dict(load_file(str(folder / "head.safetensors")))
         summary = json.loads((folder / "summary.json").read_text())
@@ -267,32 +244,13 @@ def _train_target(model: MultiHeadModel, head: str, task: tasks.Task, resolved: 
     report = train(model, [TrainTask(head, train_feats, scorer)], TrainConfig(seed=seed, **cfg["train"]),
                    tokenizer, progress=progress).to_dict()
     if folder is not None:
-        tmp = folder.with_name(folder.name + ".partial")
-        tmp.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous().cpu() for k, v in model.encoder.state_dict().items()}, str(tmp / "encoder.safetensors"))
-        save_file({k: v.contiguous().cpu() for k, v in model.heads[head].state_dict().items()}, str(tmp / "head.safetensors"))
-        runs.write_json(tmp / "summary.json", {"config": key, "report": report, "trained_for": task.name,
-                                               "core_fingerprint": runs.core_fingerprint()})
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
+        with atomic.folder(folder) as staging:
+            _save_weights(model.encoder, staging / "encoder.safetensors")
+            _save_weights(model.heads[head], staging / "head.safetensors")
+            runs.write_json(staging / "summary.json", {"config": run_identity.phase3_key, "report": report,
+                                                       "trained_for": task.name,
+                                                       "core_fingerprint": runs.core_fingerprint()})
     return {**report, "shared_with": None, "trained_here": True} if folder is not None else report
-
-
-def _shared_training_key(task: tasks.Task, resolved: dict[str, Any]) -> dict[str, Any] | None:
-    """What the phase-3 training of `task` depends on, when another target trains on the same data; else None."""
-    if sum(_training_data(other) == _training_data(task) for other in map(tasks.get, tasks.names("target"))) < 2:
-        return None
-    cfg = resolved["target"]
-    return {"model": resolved["model"], "seed": resolved["seed"], "intermediate": resolved["intermediate"],
-            "data": list(_training_data(task)), "train_limit": cfg["train_limit"], "dev_limit": cfg["dev_limit"],
-            "max_length": cfg["max_length"], "train": cfg["train"]}
-
-
-def _training_data(task: tasks.Task) -> tuple:
-    """The English data and format phase 3 trains and selects on: equal for XQuAD and MLQA (SQuAD)."""
-    return (task.train_task or task.name, task.train_lang, task.train_split, task.dev_task or task.name,
-            task.dev_split, task.format)
 
 
 # ----------------------------------------------------------------------------------- retrieval
@@ -303,7 +261,7 @@ def retrieval(config: dict[str, Any], profile: str = "adhoc", experiment: str = 
     resolved = resolve_retrieval(config)
     cfg = resolved["retrieval"]
     task = tasks.get(cfg["task"])
-    folder = results_root() / profile / experiment / runs.run_id(_slug(resolved, task.name), resolved)
+    folder = identity.of("retrieval", resolved).results(profile, experiment)
     if runs.is_complete(folder) and not force:
         return folder
     data.check_kit(tasks_read(resolved))
@@ -315,22 +273,10 @@ def retrieval(config: dict[str, Any], profile: str = "adhoc", experiment: str = 
     run = runs.RunFolder(folder)
     per_language = {}
     for lang in languages:
-        rows = _rows(task.name, lang, task.eval_split[lang], cfg["limit"] if task.name == "tatoeba" else None,
-                     resolved["seed"])
-        if task.name == "tatoeba":
-            nearest = retrieval_lib.tatoeba_nearest(encoder, tokenizer, rows, layer=layer,
-                                                    max_length=cfg["max_length"], prefix=cfg["prefix"])
-            per_language[lang] = {"accuracy": retrieval_lib.score_tatoeba(nearest)}
-            lines = [{"gold": i, "prediction": j} for i, j in enumerate(nearest)]
-            scoring.write_retrieval_predictions(run.path("predictions"), task, lang, lines, nearest)
-        else:
-            result, candidates = retrieval_lib.mine_bucc(encoder, tokenizer, rows, layer=layer,
-                                                         max_length=cfg["max_length"], prefix=cfg["prefix"],
-                                                         limit=cfg["limit"])
-            per_language[lang] = {k: v for k, v in result.as_metrics().items() if isinstance(v, (int, float))}
-            lines = retrieval_lib.bucc_prediction_lines(candidates, result.threshold)
-            scoring.write_retrieval_predictions(run.path("predictions"), task, lang, lines,
-                                                [(line["source"], line["english"]) for line in lines if line["mined"]])
+        rows = _search_rows(task, lang, cfg["limit"], resolved["seed"])
+        per_language[lang], lines, submission = retrieval_lib.search(
+            encoder, tokenizer, rows, task.sentence_pool, layer=layer, max_length=cfg["max_length"], prefix=cfg["prefix"])
+        scoring.write_retrieval_predictions(run.path("predictions"), task, lang, lines, submission)
         if progress:
             print(f"{task.name} {lang}: {per_language[lang]}", flush=True)
     wall = time.perf_counter() - start
@@ -343,6 +289,15 @@ def retrieval(config: dict[str, Any], profile: str = "adhoc", experiment: str = 
         "split_per_language": {lang: task.eval_split[lang] for lang in languages},
     })
     return run.commit()
+
+
+def _search_rows(task: tasks.Task, lang: str, limit: int | None, seed: int) -> list[dict[str, Any]]:
+    """One language's rows, `limit` source sentences of them: a seeded sample of aligned pairs (Tatoeba), or of
+    a sentence pool (BUCC) those sentences with their gold partners and English fillers (`subsample_pool`)."""
+    if not task.sentence_pool:
+        return _rows(task.name, lang, task.eval_split[lang], limit, seed)
+    rows = _rows(task.name, lang, task.eval_split[lang], None, seed)
+    return retrieval_lib.subsample_pool(rows, limit) if limit is not None else rows
 
 
 def _benchmark_languages(task: tasks.Task, per_language: dict[str, dict]) -> dict[str, dict]:

@@ -2,7 +2,7 @@
 
 `prepare` downloads each language's hub config (the `hub` path/config of the task, as in the kit's
 MANIFEST.json), converts the rows to the kit's schema (which follows the hub's field names; the few
-differences are handled here) and writes `<out_root>/<kit_name>/<lang>/<split>.jsonl.gz` plus a
+differences are each task's `from_hub`) and writes `<out_root>/<kit_name>/<lang>/<split>.jsonl.gz` plus a
 MANIFEST.json with rows and sha256, so `xtl.data.load` reads the folder exactly like the kit (point
 `XTL_DATA` or `XTL_DATA_EXTRA` at `out_root`). Splits whose labels are all hidden (-1 or empty, as in
 GLUE test sets) are not written; single unlabelled rows (SNLI's '-' pairs) are dropped.
@@ -12,30 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import datasets
 
-from xtl import compressed
+from xtl import atomic, compressed, convert
 from xtl import tasks as registry
 from xtl.errors import XtlError
+from xtl.online import DATASETS_OFFLINE, hub_reachable
 from xtl.tasks import Task
 
 SUFFIX = ".jsonl.gz"
 
-TYDIQA_LANGUAGES = {"arabic": "ar", "bengali": "bn", "english": "en", "finnish": "fi", "indonesian": "id",
-                    "korean": "ko", "russian": "ru", "swahili": "sw", "telugu": "te"}
-
-NO_HUB = {
-    "bucc2018": "the hub config google/xtreme bucc18.<lang> holds only the gold pairs, not the mining pool; "
-                "download the BUCC 2018 sample files (bucc2018.org) and convert them to the kit layout",
-    "mlm": "the MLM corpus is built from Universal Dependencies treebanks, not a hub dataset; use the kit's mlm",
-}
 
 
 def prepare(task: str | Task, out_root: str | Path, load_dataset: Callable[..., Any] = datasets.load_dataset,
@@ -45,15 +35,15 @@ def prepare(task: str | Task, out_root: str | Path, load_dataset: Callable[..., 
     `load_dataset` is `datasets.load_dataset` or any callable with its signature (tests pass a fake).
     """
     spec = registry.get(task)
-    if spec.hub.get("path") is None or spec.name in NO_HUB:
-        reason = NO_HUB.get(spec.name) or spec.hub.get("note") or "it has no Hugging Face hub dataset"
+    if spec.hub.get("path") is None or spec.hub.get("unprepared"):
+        reason = spec.hub.get("unprepared") or spec.hub.get("note") or "it has no Hugging Face hub dataset"
         raise XtlError(f"cannot prepare {spec.name} from the hub: {reason}")
     wanted = list(languages) if languages else list(spec.languages)
     unknown_config = [lang for lang in wanted if _config(spec, lang) is None]
     if unknown_config:
         raise XtlError(f"{spec.name} has no hub config for {', '.join(unknown_config)}; "
                        f"choose languages among {', '.join(l for l in spec.languages if _config(spec, l))}")
-    if load_dataset is datasets.load_dataset and not _hub_reachable():
+    if load_dataset is datasets.load_dataset and not hub_reachable(DATASETS_OFFLINE):
         raise _unreachable(spec, "no connection to the hub, or HF_HUB_OFFLINE is set")
     out = Path(out_root) / spec.kit_name
     written: dict[str, dict[str, Any]] = {}
@@ -84,7 +74,7 @@ def prepare(task: str | Task, out_root: str | Path, load_dataset: Callable[..., 
 def _config(spec: Task, lang: str) -> tuple[str, str | None] | None:
     """(hub path, config) holding one language, or None when the hub has none for it."""
     hub = spec.hub
-    if spec.name == "xcopa" and lang == "en":
+    if "english" in hub and lang == "en":  # English from another dataset (XCOPA's from COPA)
         return hub["english"]["path"], hub["english"]["config"]
     config = hub.get("config")
     if config and "{LanguageName}" in config:
@@ -92,8 +82,8 @@ def _config(spec: Task, lang: str) -> tuple[str, str | None] | None:
         return (hub["path"], named) if named else None
     if config and "{lang}" in config:
         return hub["path"], config.format(lang=lang)
-    if hub.get("split_by_id_prefix"):
-        return (hub["path"], config) if lang in TYDIQA_LANGUAGES.values() else None
+    if hub.get("split_by_id_prefix"):  # one config for every language, told apart by the ids' prefixes
+        return (hub["path"], config) if lang in hub["split_by_id_prefix"].values() else None
     return (hub["path"], config) if lang == "en" or len(spec.languages) == 1 else None
 
 
@@ -110,28 +100,13 @@ def _by_language(spec: Task, langs: list[str], dataset: Any) -> dict[str, list[d
         return {langs[0]: rows}
     out: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        lang = TYDIQA_LANGUAGES.get(str(row["id"]).split("-", 1)[0])
+        lang = spec.hub["split_by_id_prefix"].get(str(row["id"]).split("-", 1)[0])
         if lang in langs:
             out.setdefault(lang, []).append(row)
     return out
 
 
 # ----------------------------------------------------------------------------------- calling the hub
-
-
-def _hub_reachable(timeout: float = 5.0) -> bool:
-    if any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")):
-        return False
-    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
-        return True  # a direct probe says nothing behind a proxy: let load_dataset try
-    from huggingface_hub import constants
-
-    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
-    try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
 
 
 def _unreachable(spec: Task, why: str) -> XtlError:
@@ -166,23 +141,11 @@ def _failed(spec: Task, path: str, config: str | None, error: Exception) -> XtlE
 # ----------------------------------------------------------------------------------- hub schema -> kit schema
 
 
-def _unlabelled(value: Any) -> bool:
-    return value is None or value == "" or value == -1 or value == "-1"
-
-
 def _to_kit(spec: Task, lang: str, row: dict[str, Any]) -> dict[str, Any] | None:
     """One hub row in the kit's schema, or None when it carries no gold label."""
-    name = spec.kit_name
-    if name == "hellaswag":
-        if _unlabelled(row.get("label")):
-            return None
-        return {"ind": row.get("ind"), "activity_label": row.get("activity_label", ""), "ctx": row["ctx"],
-                "endings": list(row["endings"]), "label": int(row["label"])}
-    if name == "commonsenseqa":
-        return None if _unlabelled(row.get("answerKey")) else row
-    if name == "tatoeba":  # the hub fills the language fields with file paths
-        return {**row, "source_lang": lang, "target_lang": "eng"}
-    if "label" in row and spec.format != "token_tagging" and _unlabelled(row["label"]):
+    if spec.from_hub is not None:  # a schema of its own (`Task.from_hub`)
+        return spec.from_hub(row, lang)
+    if "label" in row and spec.format != "token_tagging" and convert.unlabelled(row["label"]):
         return None
     if spec.format == "extractive_qa":
         for key in ("answers", "answer_pivot"):
@@ -195,12 +158,9 @@ def _to_kit(spec: Task, lang: str, row: dict[str, Any]) -> dict[str, Any] | None
 
 
 def _write(path: Path, rows: list[dict[str, Any]], full_rows: int, source: str) -> dict[str, Any]:
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = compressed.gzip_bytes("".join(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n"
                                          for row in rows))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    atomic.write_bytes(path, data)
     return {"rows": len(rows), "full_rows": full_rows, "sha256": hashlib.sha256(data).hexdigest(),
             "sampled": "full", "stand_in": False, "note": f"prepared from the Hugging Face hub: {source}"}
 
@@ -224,7 +184,4 @@ def _write_manifest(out: Path, spec: Task, written: dict[str, dict[str, Any]], m
     manifest["origin"] = manifest.get("origin", []) + origin
     manifest["missing"] = sorted(set(manifest.get("missing", [])) | set(missing))
     manifest["files"] = {**manifest.get("files", {}), **written}
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("MANIFEST.json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
-    tmp.replace(path)
+    atomic.write_text(path, json.dumps(manifest, indent=1, ensure_ascii=False))

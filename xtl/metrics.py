@@ -13,7 +13,6 @@ import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from seqeval.metrics.sequence_labeling import precision_recall_fscore_support
@@ -226,67 +225,7 @@ def _answer_texts(golds: object) -> list[str]:
     return [golds] if isinstance(golds, str) else list(golds)  # type: ignore[call-overload]
 
 
-def mlqa_scores(predictions: Mapping[str, str], references: QaReferences, lang: str) -> dict[str, float]:
-    """MLQA's official F1/EM for answers in `lang` (language-specific normalisation)."""
-    return squad_scores(predictions, references, lang=lang)
-
-
-def qa_normalisation_language(task: str, lang: str) -> str | None:
-    """The `lang` argument XTREME's scorer uses: MLQA's per-language rules for mlqa, SQuAD's otherwise."""
-    return lang if task == "mlqa" else None
-
-
-# --------------------------------------------------------------------------- XTREME score
-
-QA_TASKS = ("xquad", "mlqa", "tydiqa")
-QA_CONVENTIONS = {
-    "mean_em_f1": "QA tasks count (EM + F1) / 2 of their language averages (XTREME evaluate.py)",
-    "f1": "QA tasks count F1 only (as tables quoting QA as F1 do, e.g. the mT5 comparison)",
-}
-
-
-@dataclass(frozen=True)
-class XtremeScore:
-    """An XTREME-style aggregate: the mean over tasks of each task's language average."""
-
-    score: float
-    per_task: dict[str, float]
-    qa_convention: str
-    qa_convention_text: str = field(repr=False)
-
-
-def _task_average(task: str, per_language: Mapping[str, object], qa: str) -> float:
-    """One task's language average of its headline metric (QA per `qa`)."""
-    if not per_language:
-        raise XtlError(f"task '{task}' has no per-language scores; evaluate it or leave it out")
-    values: dict[str, list[float]] = {}
-    for scores in per_language.values():
-        if isinstance(scores, (int, float)):
-            scores = {"value": float(scores)}
-        for metric, value in dict(scores).items():  # type: ignore[call-overload]
-            values.setdefault(metric, []).append(float(value))
-    averages = {m: sum(v) / len(v) for m, v in values.items() if len(v) == len(per_language)}
-    if task in QA_TASKS and {"f1", "exact_match"} <= averages.keys():
-        return averages["f1"] if qa == "f1" else (averages["f1"] + averages["exact_match"]) / 2
-    for metric in ("f1", "accuracy", "map@20", "value"):
-        if metric in averages:
-            return averages[metric]
-    raise XtlError(f"task '{task}' has none of f1, accuracy, map@20 in every language; found {sorted(averages)}")
-
-
-def xtreme_score(task_scores: Mapping[str, Mapping[str, object]], qa: str = "mean_em_f1") -> XtremeScore:
-    """XTREME aggregate over the given tasks: mean of each task's language-averaged metric.
-
-    `task_scores` maps task -> language -> {metric: value} (the `per_language` block of
-    metrics.json) or language -> value. QA tasks (xquad, mlqa, tydiqa) count (EM + F1) / 2 of
-    their language averages by default, as XTREME's evaluate.py does; `qa="f1"` counts F1 only.
-    Other tasks count F1, else accuracy, else map@20. XTREME shows the overall score only when
-    all nine tasks are present; this function averages whatever tasks it is given.
-    """
-    if qa not in QA_CONVENTIONS:
-        raise XtlError(f"unknown QA convention '{qa}'; use one of {', '.join(QA_CONVENTIONS)}")
-    if not task_scores:
-        raise XtlError("no task scores to aggregate; pass at least one task")
-    per_task = {task: _task_average(task, langs, qa) for task, langs in task_scores.items()}
-    score = sum(per_task.values()) / len(per_task)
-    return XtremeScore(score, per_task, qa, QA_CONVENTIONS[qa])
+def qa_normalisation_language(metric: str, lang: str) -> str | None:
+    """The `lang` argument XTREME's QA scorer uses under a task's `metric`: MLQA's per-language rules under
+    'mlqa', SQuAD v1.1's (None) under 'squad'."""
+    return lang if metric == "mlqa" else None

@@ -14,14 +14,13 @@ from typing import Any
 
 import yaml
 
+from xtl import config
 from xtl.errors import XtlError
 
 SECTIONS = ("intermediate", "target", "retrieval")
 
 
 def _section_defaults() -> dict[str, dict[str, Any]]:
-    from xtl import config  # lazy: torch; `import xtl.runner` in the notebooks and the CLI stays light
-
     return {"intermediate": config.DEFAULT_INTERMEDIATE, "target": config.DEFAULT_TARGET,
             "retrieval": config.DEFAULT_RETRIEVAL}
 
@@ -84,18 +83,18 @@ COMMENTS = {
     "intermediate_max_length": "tokens",
     "intermediate_mlm_share": "share of draws that are multilingual MLM batches (C6 baseline)",
     "intermediate_task_limits": "per-task training limits overriding intermediate_train_limit",
-    "intermediate_train": "xtl.train.TrainConfig fields; {} keeps xtl.config.DEFAULT_TRAIN",
+    "intermediate_train": "xtl.config.TrainConfig fields; {} keeps DEFAULT_TRAIN",
     "target_task": "a target task from `xtl tasks`",
     "target_train_limit": "English training examples (None: all)",
     "target_dev_limit": "English dev examples (model selection)",
     "target_eval_limit": "evaluation examples per language (None: all)",
     "target_max_length": "tokens",
     "target_languages": "None: every language the kit has for the task",
-    "target_train": "xtl.train.TrainConfig fields; {} keeps xtl.config.DEFAULT_TRAIN",
+    "target_train": "xtl.config.TrainConfig fields; {} keeps DEFAULT_TRAIN",
     "target_eval_batch_size": "examples per evaluation batch",
     "retrieval_task": "tatoeba or bucc2018",
     "retrieval_languages": "None: every language the kit has",
-    "retrieval_limit": "sentences per language (Tatoeba pairs; BUCC candidate pool)",
+    "retrieval_limit": "source sentences per language (BUCC: with their partners)",
     "retrieval_layer": "hidden layer to mean-pool; None: 14/24 of the depth, as the paper",
     "retrieval_max_length": "tokens",
     "retrieval_prefix": "text put before every sentence (E5 models were trained with \"query: \")",

@@ -15,6 +15,7 @@ The runner cleans each run notebook this way before moving it into the book.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -176,8 +177,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     This machine's folders are always replaced; `--root` adds folders of the machines that executed
     the notebooks (e.g. `--root /work/fresh=.` for another checkout, `--root 're:/tmp/xtl-teaching-[a-z0-9_]+=$XTL_RESULTS'`).
     """
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m xtl.notebook_paths", description=main.__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--root", action="append", default=[], help="ABSOLUTE=SHOWN, e.g. /work/fresh=.")

@@ -3,8 +3,8 @@
 A run is one notebook template with one set of parameters. `expand` builds every run of a profile
 and checks it before anything executes: parameter names against the template's `parameters` cell,
 task, language and model names through `xtl.config.resolve_*`. Each run knows the result folder
-its notebook's xtl call will write (`results_folder`, the slug and hash `xtl.experiment` uses), where
-its executed notebook goes, and its estimated time (`xtl.estimate`).
+its notebook's xtl call will write and the cached trainings it shares (`xtl.identity`, which names the
+run for `xtl.experiment` too), where its executed notebook goes, and its estimated time (`xtl.estimate`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import yaml
 
-from xtl import estimate, runs, tasks
+from xtl import estimate, identity, runs
+from xtl.config import resolve_intermediate, resolve_retrieval, resolve_target
 from xtl.errors import XtlError
 from xtl.notebook_parameters import parameters_from_config
 from xtl.paths import book_runs_root, repo_relative, repo_root, results_root
@@ -28,6 +30,7 @@ from xtl.paths import book_runs_root, repo_relative, repo_root, results_root
 GRID_FILE = "experiments.yml"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 STALE, UNKNOWN = "stale", "unknown code"  # finished runs that `xtl run` keeps unless --rerun-stale
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml reads the grid ten times faster
 
 
 def grid_path() -> Path:
@@ -36,8 +39,6 @@ def grid_path() -> Path:
 
 def template_parameters(template: Path) -> dict[str, str]:
     """Names assigned in the template's single `parameters` cell, with their default's source text."""
-    import nbformat  # lazy: only expanding a grid reads templates
-
     template = Path(template)
     if not template.is_file():
         raise XtlError(f"notebook template {template} not found; fix its path in {GRID_FILE}")
@@ -105,7 +106,7 @@ def load_grid(path: Path | None = None) -> dict[str, Any]:
     if not path.is_file():
         raise XtlError(f"grid file {path} not found; run from the repository or pass its path")
     try:
-        grid = yaml.safe_load(path.read_text())
+        grid = yaml.load(path.read_text(), Loader=_YAML_LOADER)
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         raise XtlError(f"{path} is not valid YAML ({where}); fix it") from None
@@ -231,38 +232,8 @@ def build_config(spec: dict[str, Any], settings: dict[str, Any], cell: dict[str,
 
 def resolve(kind: str, config: dict[str, Any]) -> dict[str, Any]:
     """The config `xtl.experiment` will run: defaults filled in, names checked."""
-    # lazy: torch; the report layer imports this module without running a grid
-    from xtl.config import resolve_intermediate, resolve_retrieval, resolve_target
-
     resolver = {"intermediate": resolve_intermediate, "target": resolve_target, "retrieval": resolve_retrieval}[kind]
     return resolver(config)
-
-
-def results_folder(kind: str, resolved: dict[str, Any], profile: str, experiment_name: str) -> Path:
-    """Where `xtl.experiment` will write this run's results (the same slug and hash it uses)."""
-    from xtl import experiment  # lazy: torch (see `resolve`)
-
-    if kind == "intermediate":
-        key = {"model": resolved["model"], "seed": resolved["seed"], "intermediate": resolved["intermediate"]}
-        slug = "+".join(key["intermediate"]["tasks"]) + f"-s{key['seed']}"
-        return results_root() / profile / "intermediate" / runs.run_id(slug, key)
-    task = resolved[kind]["task"]
-    return results_root() / profile / experiment_name / runs.run_id(experiment._slug(resolved, task), resolved)
-
-
-def phase3_key(kind: str, resolved: dict[str, Any]) -> str:
-    """The shared phase-3 training's hash (empty when the target trains a model of its own)."""
-    from xtl import experiment  # lazy: torch (see `resolve`)
-
-    if kind != "target":
-        return ""
-    key = experiment._shared_training_key(tasks.get(resolved["target"]["task"]), resolved)
-    return "phase3-" + runs.config_hash(key)[:16] if key is not None else ""
-
-
-def phase2_key(resolved: dict[str, Any]) -> str:
-    key = {"model": resolved["model"], "seed": resolved["seed"], "intermediate": resolved["intermediate"]}
-    return runs.config_hash(key)[:16]
 
 
 def _run_name(cell: dict[str, str], seed: int) -> str:
@@ -315,9 +286,9 @@ def _plan(profile, exp_name, name, kind, template, declared, spec, settings, cel
     _check_declared(parameters, declared, template, where, hint="add it to the template's parameters cell")
     parameters.update({"profile": profile, "experiment": exp_name, "force": False})
     parameters = {k: v for k, v in parameters.items() if k in declared}
-    return Run(profile, exp_name, name, kind, template, resolved, parameters,
-               results_folder(kind, resolved, profile, exp_name), phase2=phase2_key(resolved),
-               phase3=phase3_key(kind, resolved), cells=dict(cell))
+    run = identity.of(kind, resolved)
+    return Run(profile, exp_name, name, kind, template, resolved, parameters, run.results(profile, exp_name),
+               phase2=run.phase2, phase3=run.phase3, cells=dict(cell))
 
 
 def _check_declared(parameters: dict[str, Any], declared: dict[str, str], template: Path, where: str,

@@ -181,7 +181,7 @@ def comparison(frame: pd.DataFrame, target: str, model: str, seed: int, average:
 
 def plot_languages(frame: pd.DataFrame, title: str, first: str = "en"):
     """Bar chart of one run's per-language scores: English first, then by descending score."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # here, not above: with seaborn 2.2 s to import, and only a notebook plots
     import seaborn as sns
 
     order = language_order(frame, first)

@@ -249,7 +249,7 @@ def bucc_candidates(
     return candidate_scores, gold
 
 
-def _subsample_pool(rows: list[dict], limit: int) -> list[dict]:
+def subsample_pool(rows: list[dict], limit: int) -> list[dict]:
     """A deterministic smaller pool: `limit` source sentences (by id hash), their gold English
     partners, and English non-gold sentences in the pool's original proportion."""
     source = sorted((r for r in rows if r["lang"] != "en"), key=lambda r: _hash(r["id"]))[:limit]
@@ -281,7 +281,7 @@ def mine_bucc(
     """BUCC 2018 scored as `evaluate_bucc` describes, with the mined candidates and their margin scores."""
     rows = [dict(r) for r in rows]
     if limit is not None:
-        rows = _subsample_pool(rows, limit)
+        rows = subsample_pool(rows, limit)
     candidate_scores, gold = bucc_candidates(encoder, tokenizer, rows, layer, k, max_length, batch_size, prefix)
     return score_bucc_halves(candidate_scores, gold), candidate_scores
 
@@ -320,6 +320,24 @@ def bucc_prediction_lines(candidate_scores: Mapping[Pair, float], threshold: flo
     return [{"source": source, "english": english, "score": float(score), "half": bucc_half(source),
              "mined": bool(score >= threshold)}
             for (source, english), score in sorted(candidate_scores.items())]
+
+
+def search(encoder: Any, tokenizer: Any, rows: Sequence[Mapping[str, Any]], sentence_pool: bool, layer: int,
+           max_length: int = 512, prefix: str = "") -> tuple[dict[str, float], list[dict[str, Any]], list[Any]]:
+    """One language's retrieval scores, prediction lines and XTREME submission.
+
+    A sentence pool (BUCC) is mined (`mine_bucc`): the lines are the candidates with their margin scores
+    (`bucc_prediction_lines`), the submission the pairs that clear the tuned threshold. Aligned pairs
+    (Tatoeba) are searched source by source: the lines are `{"gold": i, "prediction": j}`, the submission
+    the target row found for each source.
+    """
+    if sentence_pool:
+        result, candidates = mine_bucc(encoder, tokenizer, rows, layer=layer, max_length=max_length, prefix=prefix)
+        lines = bucc_prediction_lines(candidates, result.threshold)
+        scores = {k: v for k, v in result.as_metrics().items() if isinstance(v, (int, float))}
+        return scores, lines, [(line["source"], line["english"]) for line in lines if line["mined"]]
+    nearest = tatoeba_nearest(encoder, tokenizer, rows, layer=layer, max_length=max_length, prefix=prefix)
+    return {"accuracy": score_tatoeba(nearest)}, [{"gold": i, "prediction": j} for i, j in enumerate(nearest)], nearest
 
 
 def rescore_bucc(lines: Iterable[Mapping[str, Any]], gold_pairs: Iterable[Pair]) -> BuccResult:

@@ -27,13 +27,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from xtl import notebook_paths, runs
+from xtl import atomic, notebook_paths, profile_cost, runs
 from xtl.book_index import read_manifest, record, record_copy, write_book_index
+from xtl.config import tasks_read
 from xtl.errors import XtlError
 from xtl.estimate import format_duration
+from xtl.kit import check_kit
 from xtl.notebook_parameters import config_from_parameters, parameter_value
 from xtl.paths import BOOK_RUNS_ENV, book_runs_root, cache_root, repo_relative, repo_root, results_root
-from xtl.profiles import STALE, UNKNOWN, Run, ancestors, expand
+from xtl.profiles import STALE, UNKNOWN, Run, ancestors, expand, load_grid
 
 # config_from_parameters, parameter_value and format_duration: re-exported for the notebooks
 __all__ = ["BOOK_RUNS_ENV", "Executor", "Run", "book_runs_root", "config_from_parameters", "execute_notebook",
@@ -58,7 +60,7 @@ def execute_notebook(template: Path, output: Path, parameters: dict[str, Any]) -
     What the kernel process itself writes to stderr (its start-up warnings, native panics) goes
     to `<output>.log` instead of the terminal, which shows only the progress lines.
     """
-    import papermill  # lazy: heavy, and only executing a run needs it
+    import papermill  # here, not above: 1.2 s to import, and only executing a run needs it
 
     with _stderr_to(output.with_suffix(".log")):
         papermill.execute_notebook(str(template), str(output), parameters=parameters, kernel_name="python3",
@@ -92,6 +94,7 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
     """
     out = out or sys.stdout
     executor = executor or execute_notebook
+    grid = grid if isinstance(grid, dict) else load_grid(grid)  # read once: the cost summary expands it again
     planned = expand(profile, only=only, grid=grid)
     preflight(planned)
     states = {run.label: run.state(runs.core_fingerprint()) for run in planned}
@@ -115,8 +118,6 @@ def run_profile(profile: str, only: list[str] | None = None, dry_run: bool = Fal
                 state = f"finished in {copies[run.label].profile}, to copy"
             print(f"[{k}/{len(planned)}] {run.label:55} {state}  ~{format_duration(run.estimate_s)}", file=out)
         if only is None:
-            from xtl import profile_cost  # lazy: pandas
-
             print(profile_cost.summary(profile, grid), file=out)
         return planned
     start, actual, estimated = time.perf_counter(), 0.0, 0.0
@@ -190,28 +191,20 @@ def _finished_in_ancestors(planned: list[Run], states: dict[str, str], profiles:
 def _copy(run: Run, source: Run) -> None:
     """Copy a finished run of another profile into this one: result folder and notebook, each renamed into
     place (atomic), then the manifest entry with the time measured there."""
-    staging = run.results.with_name(run.results.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(source.results, staging)
-    os.replace(staging, run.results)
-    run.notebook.parent.mkdir(parents=True, exist_ok=True)
-    notebook = run.notebook.with_name(f".{run.name}.partial")
-    shutil.copyfile(source.notebook, notebook)
-    os.replace(notebook, run.notebook)
+    with atomic.folder(run.results) as staging:
+        shutil.copytree(source.results, staging, dirs_exist_ok=True)
+    atomic.copy_file(source.notebook, run.notebook)
     record_copy(run, source)
 
 
 def preflight(planned: list[Run]) -> None:
     """Before the first run: the kit is there and intact for every task the runs read, and the output folders
     can be written. (Every run's parameters were validated by `expand`.)"""
-    from xtl import data  # lazy: datasets and torch; the notebooks `import xtl.runner`
-    from xtl.config import tasks_read
-
     cache_root()  # refuses a cache path that cannot be a folder
     for variable, where in (("XTL_RESULTS", results_root()), (BOOK_RUNS_ENV, book_runs_root())):
         if where.exists() and not where.is_dir():
             raise XtlError(f"{where} is a file, not a folder; point {variable} at a folder")
-    data.check_kit(sorted({name for run in planned for name in tasks_read(run.config)}))
+    check_kit(sorted({name for run in planned for name in tasks_read(run.config)}))
 
 
 def _execute(run: Run, executor: Executor, force: bool) -> None:

@@ -13,23 +13,32 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import subprocess
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from xtl import atomic
+from xtl.atomic import write_json  # the project's JSON records, re-exported: `runs.write_json`
 from xtl.paths import repo_root
 
-# The modules whose code decides a run's numbers: the config and its defaults, the kit and its row
-# converters, data and its splits, the task registry, the model build
-# (with vocabulary trimming and the offline weights), features, heads, the training loop, prediction, the
-# metrics, scoring, retrieval, and the phases that tie them together. Not in it: the runner, the CLI, results
-# tables, verdicts and the book, which present numbers but do not make them.
+# The modules whose code decides a run's numbers: every xtl module that `xtl.experiment` imports, itself
+# included, but those of OUTSIDE_CORE (tests/test_equivalence.py holds the two lists to that rule). So the
+# config and its defaults, the kit and its row converters, data, the task registry, the model build (names,
+# vocabulary trimming, the offline weights), features, heads, the training loop, prediction, the metrics,
+# scoring and the leaderboard files, retrieval, the run identity and the phases that tie them together. Not
+# in it: the runner, the CLI, results tables, verdicts and the book, which present numbers but do not make them.
 CORE_MODULES = ("config", "kit", "convert", "data", "task_spec", "tasks_xtreme", "tasks_english", "tasks_african",
-                "tasks", "models", "trim", "e5_weights", "features", "heads",
-                "train", "predict", "metrics", "mining", "scoring", "retrieval", "experiment")
+                "tasks", "model_names", "models", "trim", "e5_weights", "features", "heads", "train", "predict",
+                "metrics", "mining", "scoring", "leaderboard", "retrieval", "identity", "experiment")
+OUTSIDE_CORE = {
+    "errors": "the one exception type: messages, not numbers",
+    "paths": "where files are, not what they hold",
+    "runs": "hashes, folders and this fingerprint itself",
+    "atomic": "how a file is written, not what it holds",
+    "compressed": "gzip bytes of prediction text that `xtl.equivalence` compares as text",
+    "online": "whether the hub answers: where a model comes from, never what a run computes with it",
+}
 # Fingerprints of core code known to make the same numbers (a refactor that moved code, checked by
 # re-running a finished run and comparing its results: `python -m xtl.equivalence`).
 SAME_NUMBERS_FILE = Path(__file__).with_name("same_numbers.json")
@@ -52,26 +61,12 @@ def is_complete(folder: Path) -> bool:
     return (Path(folder) / "metrics.json").is_file()
 
 
-def write_json(path: Path, payload: Any) -> None:
-    """Write JSON atomically: a temporary file in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(payload, handle, indent=1, sort_keys=True, ensure_ascii=False, default=str)
-        handle.write("\n")
-    os.replace(tmp, path)
-
-
 class RunFolder:
-    """Collects a run's files in `<final>.partial/` and renames it to `<final>` on `commit()`."""
+    """Collects a run's files in `<final>.partial/` and renames it to `<final>` on `commit()` (`xtl.atomic`)."""
 
     def __init__(self, final: Path):
         self.final = Path(final)
-        self.partial = self.final.with_name(self.final.name + ".partial")
-        if self.partial.exists():  # left by a killed attempt
-            shutil.rmtree(self.partial)
-        self.partial.mkdir(parents=True)
+        self.partial = atomic.staging_folder(self.final)
 
     def path(self, name: str) -> Path:
         return self.partial / name
@@ -80,10 +75,7 @@ class RunFolder:
         write_json(self.partial / name, payload)
 
     def commit(self) -> Path:
-        if self.final.exists():
-            shutil.rmtree(self.final)
-        os.replace(self.partial, self.final)
-        return self.final
+        return atomic.publish(self.partial, self.final)
 
 
 @functools.cache
@@ -92,8 +84,9 @@ def core_fingerprint() -> str:
     return fingerprint({name: (Path(__file__).parent / f"{name}.py").read_text() for name in CORE_MODULES})
 
 
-DOC_FIELDS = ("stand_ins", "description")
-"""Keyword arguments that only document (a task's notes for the deviations page): not part of the fingerprint."""
+DOC_FIELDS = ("stand_ins", "description", "cost")
+"""Keyword arguments that make no number (a task's notes for the deviations page, its cost for estimates):
+not part of the fingerprint."""
 
 
 def fingerprint(sources: dict[str, str]) -> str:
@@ -143,6 +136,13 @@ def _same_numbers_records() -> list[dict[str, Any]]:
     return json.loads(SAME_NUMBERS_FILE.read_text()).get("records", [])
 
 
+def checkpoint_is_current(folder: Path) -> bool:
+    """A cached model (phase-2 encoder, shared phase-3 model) is reused only if this core code, or code recorded
+    as making the same numbers, made it."""
+    summary = Path(folder) / "summary.json"
+    return summary.is_file() and same_numbers(json.loads(summary.read_text()).get("core_fingerprint"))
+
+
 def made_by(folder: Path) -> str | None:
     """The core fingerprint a finished run folder was made with (None: made before fingerprints, or unreadable)."""
     try:
@@ -185,7 +185,7 @@ def git_revision() -> str | None:
 
 
 def describe_device() -> str:
-    import torch
+    import torch  # here, not above: 3.7 s to import, and only a run's record needs it
 
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)

@@ -12,7 +12,7 @@ The named language averages live here, and only here (every page, table and verd
 
 Each is the unweighted mean of the task's headline metric (`main_metric`) in percent: accuracy,
 or F1 for tagging, BUCC and QA. **QA counts F1 only** in all three (not XTREME's mean of EM and F1;
-`xtl.metrics.xtreme_score(..., qa="mean_em_f1")` gives that where a page wants it).
+`xtl.report.score.XTREME_SCORE` counts that, where the claims are decided).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def score(task: Task, lang: str, rows: list[dict[str, Any]], predictions: list[A
     if task.format == QA_FORMAT:
         references = {r["id"]: list(r["answers"]["text"]) for r in rows}
         answers = {r["id"]: p for r, p in zip(rows, predictions)}
-        return metrics.squad_scores(answers, references, lang=metrics.qa_normalisation_language(task.name, lang))
+        return metrics.squad_scores(answers, references, lang=metrics.qa_normalisation_language(task.metric, lang))
     raise ValueError(f"no scorer for format {task.format!r}")
 
 

@@ -22,13 +22,26 @@ from __future__ import annotations
 
 from xtl import tasks_african, tasks_english, tasks_xtreme
 from xtl.errors import XtlError
-from xtl.task_spec import FORMATS, METRICS, ROLES, Derivation, Task
+from xtl.task_spec import FORMATS, METRICS, ROLES, Cost, Derivation, Source, Task
 
-__all__ = ["FORMATS", "METRICS", "ROLES", "Derivation", "Task", "all_tasks", "get", "names", "register", "unregister"]
+__all__ = ["FORMATS", "METRICS", "MLM_CORPUS", "ROLES", "TRANSLATED_NLI", "Cost", "Derivation", "Source", "Task",
+           "all_tasks", "cost", "get", "names", "register", "source", "unregister"]
 
 _TASKS: tuple[Task, ...] = tasks_xtreme.TASKS + tasks_english.TASKS + tasks_african.TASKS + (tasks_english.MLM,)
 
 _BY_NAME: dict[str, Task] = {task.name: task for task in _TASKS}  # the registry: the table plus registered tasks
+
+MLM_CORPUS: Task = tasks_english.MLM  # the raw text an MLM share of phase 2 is drawn from
+
+# C6's baseline: XNLI's validation sets in its 14 non-English languages (human translations of the English
+# items) as one intermediate task, early-stopped on MNLI's English dev set.
+TRANSLATED_NLI = "xnli-translated"
+_SOURCES: dict[str, Source] = {TRANSLATED_NLI: Source(
+    TRANSLATED_NLI, _BY_NAME["xnli"],
+    train=tuple(("xnli", lang, "validation") for lang in _BY_NAME["xnli"].eval_split if lang != "en"),
+    dev=("mnli", "en", _BY_NAME["mnli"].dev_split),
+    cost=Cost(official_train=14 * 2_490, paper_tokens=64),
+)}
 
 
 def names(role: str | None = None) -> list[str]:
@@ -46,6 +59,32 @@ def get(name: str | Task) -> Task:
         return _BY_NAME[name]
     except (KeyError, TypeError):
         raise XtlError(f"unknown task {name!r}; known tasks: {', '.join(_BY_NAME)} (run 'xtl tasks')") from None
+
+
+def source(name: str) -> Source:
+    """What `name` in a config's `intermediate.tasks` trains on.
+
+    'mnli': the task's English training split, early-stopped on its English dev split; 'masakhaner2:hau':
+    that language's own train and validation splits; 'xnli-translated': the named source above.
+    """
+    if name in _SOURCES:
+        return _SOURCES[name]
+    task_name, _, lang = name.partition(":")
+    task = get(task_name)
+    if lang and lang not in task.languages:
+        raise XtlError(f"task {task.name} has no language {lang!r}; choose from {', '.join(task.languages)}")
+    if lang and lang != task.train_lang:
+        return Source(name, task, train=((task.name, lang, "train"),), dev=(task.name, lang, "validation"))
+    if task.train_lang is None:
+        raise XtlError(f"task {task.name} has no English training data; name a language, e.g. "
+                       f"'{task.name}:{task.languages[0]}'")
+    return Source(name, task, train=((task.train_task or task.name, task.train_lang, task.train_split),),
+                  dev=(task.dev_task or task.name, task.train_lang, task.dev_split))
+
+
+def cost(name: str) -> Cost:
+    """What training on `name` costs: an intermediate source's own record, else its task's (`Task.cost`)."""
+    return _SOURCES[name].costs if name in _SOURCES else get(name.partition(":")[0]).cost
 
 
 def all_tasks() -> list[Task]:

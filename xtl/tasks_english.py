@@ -7,7 +7,7 @@ that task (`xtl.data`, "decontamination"); anli_plus mixes other tasks' training
 from __future__ import annotations
 
 from xtl import convert
-from xtl.task_spec import NLI_LABELS, Derivation, Task, langs
+from xtl.task_spec import NLI_LABELS, Cost, Derivation, Task, langs
 
 _MLM = langs("af bg de el en es et eu fa fi fr he hu id it ja kk ko mr nl pt ru ta te tr ur vi zh")
 
@@ -28,6 +28,7 @@ TASKS: tuple[Task, ...] = (
         composite={"train": ("train_r1", "train_r2", "train_r3"), "validation": ("dev_r1", "dev_r2", "dev_r3")},
         mix={"train": (("mnli", "en", "train"), ("snli", "en", "train")),
              "validation": (("mnli", "en", "validation_matched"), ("snli", "en", "validation"))},
+        cost=Cost(official_train=162_865 + 392_702 + 550_152, paper_tokens=64),
         stand_ins=(
             ("NOT ANLI+: no ANLI training pair is in the kit. en/train (20,876) = 2,878 pairs of the ANLI R1-R3 "
             "dev sets (3,198 pairs, ~10 % held out by premise) + mnli en/train (8,999) + snli en/train (8,999)"),
@@ -45,6 +46,7 @@ TASKS: tuple[Task, ...] = (
         hub={"path": "glue", "config": "mnli"}, head_group="nli3", max_length=256,
         train_task="mnli", train_split="train", dev_task="mnli", dev_split="validation_matched",
         known_splits=("train", "validation_matched", "validation_mismatched", "test_matched", "test_mismatched"),
+        cost=Cost(official_train=392_702, paper_tokens=64),
         stand_ins=(
             "en/train: an 8,999-pair random subset of MNLI train (official 392,702)",
             ("en/validation_matched is a STAND-IN: 1,000 further pairs of the official TRAIN split (disjoint from "
@@ -73,6 +75,7 @@ TASKS: tuple[Task, ...] = (
         hub={"path": "glue", "config": "qqp"}, head_group="qqp", max_length=256,
         train_task="qqp", train_split="train", dev_task="qqp", dev_split="validation",
         known_splits=("train", "validation", "test"),
+        cost=Cost(official_train=363_846, paper_tokens=48),
         stand_ins=(
             "en/train: an 8,999-pair random subset of QQP train (official 363,846)",
             ("en/validation is a STAND-IN: 1,000 further pairs of the official TRAIN split (disjoint from "
@@ -87,6 +90,7 @@ TASKS: tuple[Task, ...] = (
         hub={"path": "glue", "config": "sst2"}, head_group="sst2", max_length=256,
         train_task="sst2", train_split="train", dev_task="sst2", dev_split="validation",
         known_splits=("train", "validation", "test"),
+        cost=Cost(official_train=67_349, paper_tokens=40),
         stand_ins=("en/train: 25,000 of 67,349 rows (seed-0 sample); validation is the official GLUE dev set",),
         description="Stanford Sentiment Treebank, binary (GLUE)",
     ),
@@ -98,6 +102,7 @@ TASKS: tuple[Task, ...] = (
         train_task="squad", train_split="train", dev_task="squad", dev_split="validation",
         known_splits=("train", "validation"),
         derived=(Derivation("en", ("train",), ("train", "validation"), 0.10, ("title",)),),
+        cost=Cost(official_train=87_599, paper_tokens=384),
         stand_ins=(
             ("en/train is a STAND-IN for SQuAD v1.1 train: all 7,938 questions of SQuADShifts new_wiki v1.0 "
             "(48 new Wikipedia articles, SQuAD v1.1 protocol)"),
@@ -114,6 +119,8 @@ TASKS: tuple[Task, ...] = (
         metric="accuracy", hub={"path": "hellaswag", "config": "default"}, head_group="hellaswag",
         max_length=256, train_task="hellaswag", train_split="train", dev_task="hellaswag", dev_split="validation",
         known_splits=("train", "validation", "test"),
+        cost=Cost(official_train=39_905, paper_tokens=4 * 64, pace={128: (1.53, 5.65)}),
+        from_hub=convert.hub_hellaswag,
         stand_ins=(
             ("en/train is a STAND-IN: 9,042 items of the official VALIDATION split (the 39,905-item train split "
             "is missing); en/validation is the other 1,000 validation items (seed-0 sample)"),
@@ -131,6 +138,7 @@ TASKS: tuple[Task, ...] = (
         head_group="ccg", max_length=256,
         train_task="ccg", train_split="train", dev_task="ccg", dev_split="validation",
         known_splits=("train", "validation", "test"),
+        cost=Cost(official_train=39_604, paper_tokens=40),
         stand_ins=(
             ("MISSING: CCGbank is LDC-licensed (LDC2005T13) and not in the kit; the paper's ninth intermediate "
             "task cannot be run offline (put a converted copy in $XTL_DATA_EXTRA/ccg/en/<split>.jsonl.gz with "
@@ -146,6 +154,7 @@ TASKS: tuple[Task, ...] = (
         max_length=256, train_task="cosmosqa", train_split="train", dev_task="cosmosqa", dev_split="validation",
         known_splits=("train", "validation", "test"),
         derived=(Derivation("en", ("validation",), ("train", "validation"), 0.10, ("context",), unless="train"),),
+        cost=Cost(official_train=25_262, paper_tokens=4 * 128, pace={256: (1.18, 4.72)}),
         stand_ins=(
             ("en/train is missing from the kit (~25k rows): en/train (2,685) and en/validation (300) are both "
             "derived from the official dev set (2,985 questions), ~10 % held out by context paragraph"),
@@ -159,6 +168,8 @@ TASKS: tuple[Task, ...] = (
         metric="accuracy", hub={"path": "commonsense_qa", "config": "default"}, head_group="commonsenseqa",
         max_length=256, train_task="commonsenseqa", train_split="train", dev_task="commonsenseqa",
         dev_split="validation", known_splits=("train", "validation", "test"),
+        cost=Cost(official_train=9_741, paper_tokens=5 * 32, pace={128: (6.0, 18.1)}),
+        from_hub=convert.hub_commonsenseqa,
         stand_ins=("no passage: the question is the context column and the question column is empty",),
         description="CommonsenseQA v1.11 (random split)",
     ),
@@ -178,8 +189,11 @@ TASKS: tuple[Task, ...] = (
 MLM = Task(
     name="mlm", format="raw_text", role="mlm", kit_name="mlm", languages=_MLM, eval_split={},
     convert=convert.raw_text,
-    label_names=(), metric="mlm_loss", hub={"path": None, "config": None}, head_group="mlm",
+    label_names=(), metric="mlm_loss", head_group="mlm",
+    hub={"path": None, "config": None, "unprepared": (
+        "the MLM corpus is built from Universal Dependencies treebanks, not a hub dataset; use the kit's mlm")},
     max_length=256, train_task="mlm", train_lang=None, train_split="train", known_splits=("train",),
+    cost=Cost(paper_tokens=40),
     stand_ins=(
         ("sentences of UD train/dev treebank parts only (never UD test), 28 languages; ar, hi, th, tl, yo "
         "and most low-resource XTREME languages are missing"),

@@ -8,7 +8,7 @@ differs from the official data (the deviations page shows them).
 from __future__ import annotations
 
 from xtl import convert
-from xtl.task_spec import DECONTAMINATION, NLI_LABELS, Derivation, Task, every, langs
+from xtl.task_spec import DECONTAMINATION, NLI_LABELS, Cost, Derivation, Task, every, langs
 
 _XNLI = langs("ar bg de el en es fr hi ru sw th tr ur vi zh")
 _PAWSX = langs("de en es fr ja ko zh")
@@ -50,6 +50,7 @@ TASKS: tuple[Task, ...] = (
         hub={"path": "xnli", "config": "{lang}"}, head_group="nli3", max_length=256,
         train_task="mnli", train_split="train", dev_task="xnli", dev_split="validation",
         known_splits=("train", "validation", "test"), xtreme_languages=_XNLI,
+        cost=Cost(official_train=392_702, paper_tokens=64),
         stand_ins=(
             ("English training data is the mnli task's en/train: an 8,999-pair random subset of MNLI train "
             "(official 392,702 pairs)"),
@@ -69,6 +70,7 @@ TASKS: tuple[Task, ...] = (
         derived=(Derivation("en", ("validation",), ("train", "validation"), 0.10, ("sentence1", "sentence2"),
                             unless="train"),),
         xtreme_languages=("de", "zh"),
+        cost=Cost(official_train=49_401, paper_tokens=64),
         stand_ins=(
             ("en/train is missing from the kit (PAWS-Wiki English train, 49,401 pairs): en/train (1,800) and "
             "en/validation (200, early stopping) are derived from the English validation set (2,000 pairs), "
@@ -87,6 +89,7 @@ TASKS: tuple[Task, ...] = (
         head_group="udpos", max_length=256,
         train_task="udpos", train_split="train", dev_task="udpos", dev_split="validation",
         known_splits=("train", "validation", "test"), xtreme_languages=_UDPOS_XTREME,
+        cost=Cost(official_train=21_253, paper_tokens=40),
         stand_ins=(
             ("de/test stands in for XTREME's German test (UD v2.5 German treebanks combined): only the "
             "UD_German-GSD test set, from a newer UD release"),
@@ -106,6 +109,7 @@ TASKS: tuple[Task, ...] = (
         known_splits=("train", "validation", "test", "dev"),
         derived=(Derivation("en", ("train",), ("train", "dev"), 0.05, ("tokens",)),),
         xtreme_languages=_PANX,
+        cost=Cost(official_train=20_000, paper_tokens=40),
         stand_ins=(
             ("test (all languages) is missing from the kit (only label-stripped copies exist): every language, "
             "English included, is evaluated on its validation set"),
@@ -126,6 +130,7 @@ TASKS: tuple[Task, ...] = (
         head_group="xquad", max_length=384,
         train_task="squad", train_split="train", dev_task="squad", dev_split="validation",
         known_splits=("test",), xtreme_languages=tuple(x for x in _XQUAD if x != "ro"),
+        cost=Cost(official_train=87_599, paper_tokens=384),
         stand_ins=(
             ("English training data is the squad task: SQuADShifts new_wiki (7,938 questions) stands in for "
             "SQuAD v1.1 train; no paragraph is shared with XQuAD"),
@@ -143,6 +148,7 @@ TASKS: tuple[Task, ...] = (
         hub={"path": "google/xtreme", "config": "MLQA.{lang}.{lang}"}, head_group="mlqa", max_length=384,
         train_task="squad", train_split="train", dev_task="squad", dev_split="validation",
         known_splits=("validation", "test"), xtreme_languages=_MLQA,
+        cost=Cost(official_train=87_599, paper_tokens=384),
         stand_ins=(
             "English training data is the squad task (SQuADShifts new_wiki stands in for SQuAD v1.1 train)",
             ("every language is evaluated on validation, the one split complete in all 7 languages: ar, en, hi "
@@ -157,12 +163,15 @@ TASKS: tuple[Task, ...] = (
         name="tydiqa", format="extractive_qa", role="target", kit_name="tydiqa", languages=_TYDIQA,
         convert=convert.qa, leaderboard="answers",
         eval_split=every(_TYDIQA, "validation"), label_names=(), metric="squad",
-        hub={"path": "tydiqa", "config": "secondary_task", "split_by_id_prefix": True},
+        hub={"path": "tydiqa", "config": "secondary_task", "split_by_id_prefix": {  # id prefix -> language
+            "arabic": "ar", "bengali": "bn", "english": "en", "finnish": "fi", "indonesian": "id", "korean": "ko",
+            "russian": "ru", "swahili": "sw", "telugu": "te"}},
         head_group="tydiqa", max_length=384,
         train_task="tydiqa", train_split="train", dev_task="tydiqa", dev_split="dev",
         known_splits=("train", "validation", "dev"),
         derived=(Derivation("en", ("train",), ("train", "dev"), 0.10, ("context",)),),
         xtreme_languages=_TYDIQA,
+        cost=Cost(official_train=3_696, paper_tokens=384),
         stand_ins=(
             "TyDiQA-GoldP has no public test set: every language is evaluated on validation (as XTREME does)",
             ("en/dev (early stopping, 370 questions) is derived: ~10 % of en/train held out by passage; en/train "
@@ -195,7 +204,10 @@ TASKS: tuple[Task, ...] = (
         name="bucc2018", format="retrieval", role="retrieval", kit_name="bucc2018", languages=("zh",),
         convert=convert.bucc, leaderboard="pairs",
         eval_split={"zh": "validation"}, label_names=(), metric="bucc_f1",
-        hub={"path": "google/xtreme", "config": "bucc18.{lang}"}, head_group="retrieval", max_length=512,
+        hub={"path": "google/xtreme", "config": "bucc18.{lang}", "unprepared": (
+            "the hub config google/xtreme bucc18.<lang> holds only the gold pairs, not the mining pool; download the "
+            "BUCC 2018 sample files (bucc2018.org) and convert them to the kit layout")},
+        head_group="retrieval", max_length=512,
         train_lang=None, known_splits=("validation", "test"), xtreme_languages=("zh",),
         stand_ins=(
             "only zh-en is in the kit; de, fr and ru sentence files are missing",
@@ -211,6 +223,7 @@ TASKS: tuple[Task, ...] = (
         eval_split=every(_TATOEBA, "validation"), label_names=(), metric="tatoeba_accuracy",
         hub={"path": "google/xtreme", "config": "tatoeba.{lang}"}, head_group="retrieval", max_length=512,
         train_lang=None, known_splits=("validation",), xtreme_languages=_TATOEBA,
+        from_hub=convert.hub_tatoeba,
         stand_ins=(
             ("named 'validation' as on the hub, though XTREME reports it as a test set; jav, kat, kaz, mal, swh, "
             "tam, tel, tha have fewer than 1,000 pairs"),

@@ -25,45 +25,10 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
+from xtl.config import TrainConfig
 from xtl.errors import XtlError
 from xtl.features import IGNORE, Features, collate
 from xtl.heads import MultiHeadModel
-
-
-@dataclass
-class TrainConfig:
-    """Everything that shapes training. Its defaults are the project's only training defaults:
-    `xtl.config.DEFAULT_TRAIN` reads them, so changing one changes every run id."""
-
-    learning_rate: float = 2e-5
-    batch_size: int = 16  # global batch per micro-step (split across processes)
-    grad_accum: int = 1
-    epochs: float = 1.0
-    max_steps: int = 0  # optimiser steps; 0 = from epochs
-    warmup_ratio: float = 0.1
-    weight_decay: float = 0.01
-    max_grad_norm: float = 1.0
-    eval_every: int = 0  # optimiser steps between English-dev evaluations; 0 = once per epoch
-    patience: int = 30  # evaluations without improvement before stopping
-    sampling: str = "proportional"  # proportional | temperature | capped | uniform
-    temperature: float = 2.0
-    cap: int = 20000  # examples, for capped sampling
-    seed: int = 0
-    mixed_precision: str = "auto"  # auto (bf16 on GPU, fp32 on CPU) | no | bf16 | fp16
-    freeze_word_embeddings: bool = False
-    mlm_probability: float = 0.15
-    sentence_pooling: str = "first"  # sentence and choice heads read the first token (XLM-R, jiant) or the mean
-    compile: bool = False  # torch.compile the training forward: pays on long GPU runs, not on CPU (benchmarks/)
-
-    def __post_init__(self) -> None:
-        if self.sampling not in ("proportional", "temperature", "capped", "uniform"):
-            raise XtlError(f"unknown sampling {self.sampling!r}; use proportional, temperature, capped or uniform")
-        if self.batch_size < 1 or self.grad_accum < 1:
-            raise XtlError("batch_size and grad_accum must be at least 1")
-        if self.sentence_pooling not in ("first", "mean"):
-            raise XtlError(f"unknown sentence_pooling {self.sentence_pooling!r}; use first or mean")
-        if self.learning_rate <= 0:
-            raise XtlError("learning_rate must be positive")
 
 
 @dataclass

@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,9 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from transformers import AutoTokenizer
 
+from xtl import atomic
 from xtl.errors import XtlError
 
 TRIM_FILE = "xtl_trim.json"  # written beside a saved trimmed model: the original id of each piece
@@ -106,9 +107,6 @@ def trim_tokenizer(tokenizer, kept_ids: Sequence[int], spec: dict | None = None)
     for token in spec.get("added_tokens", []):
         token["id"] = new_id[token["id"]]
     _remap_post_processor(spec.get("post_processor"), new_id)
-
-    from transformers import AutoTokenizer
-
     with tempfile.TemporaryDirectory(prefix="xtl-trim-") as tmp:
         tokenizer.save_pretrained(tmp)
         Path(tmp, "tokenizer.json").write_text(json.dumps(spec, ensure_ascii=False))
@@ -179,21 +177,12 @@ def save_trimmed(
         if dtype not in _DTYPES:
             raise XtlError(f"unknown dtype {dtype!r}; use one of {', '.join(_DTYPES)}")
         dtype = _DTYPES[dtype]
-    target = Path(folder)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        copy.deepcopy(encoder).to(dtype).save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+    with atomic.folder(Path(folder), shared=True) as staging:
+        copy.deepcopy(encoder).to(dtype).save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
         if kept_ids is not None:
-            (tmp / TRIM_FILE).write_text(json.dumps({"kept_ids": list(map(int, kept_ids))}) + "\n")
-        os.chmod(tmp, 0o755)
-        if target.exists():
-            shutil.rmtree(target)
-        os.rename(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+            (staging / TRIM_FILE).write_text(json.dumps({"kept_ids": list(map(int, kept_ids))}) + "\n")
+    return Path(folder)
 
 
 def folder_size(folder: str | os.PathLike) -> int:
