@@ -8,6 +8,17 @@ and a summary of the VECO paper's comparison table, which quotes XLM-R from XTRE
 paper's submission (Phang et al. 2020) in the same mT5 table. UD-POS for both models, and BUCC and
 Tatoeba for mBERT, could not be checked against a source reachable here (the XTREME paper's table is
 not in the stored pages): they are left out rather than guessed.
+
+Checked again (issue 24, item 6): every number above matches the Results table of the
+google-research/multilingual-t5 README ("| mBERT | 65.4 | 81.9 | 62.2 | 64.5 | 61.4 | 59.7 |",
+"| X-STILTs | 80.4 | 87.7 | 64.7 | 77.2 | 72.3 | 76.0 |", "| XLM-R | 79.2 | 86.4 | 65.4 | 76.6 |
+71.6 | 65.1 |"); that table has no POS, BUCC or Tatoeba column. The VECO summary (a Markdown
+paper note in the code index) still reads "| XLM-R | 79.2 | 86.4 | 65.4 | 76.6 / 60.8 | 71.6 / 53.2 |
+66.0 | 57.3 | 68.1 |", so XLM-R's BUCC and Tatoeba stand as they were. The blanks stay blank: the
+google-research/xtreme repository (README and scripts, every stored commit) publishes no scores; the
+stored copies of the XTREME, XTREME-R and X-STILTs papers reach no further than their introductions;
+no other copy of the XTREME table turned up in the code index (searched by meaning and by
+exact number sequences in Markdown, LaTeX and JSON forms).
 """
 
 from __future__ import annotations
