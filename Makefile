@@ -4,8 +4,9 @@
 PY      := .venv/bin/python
 STAMP   := .venv/.xtl-installed
 PROFILE ?= laptop
+STEPS   ?= reference
 
-.PHONY: book reproduce html test lint bench questions pilot reference-first reference-notebooks clean-html
+.PHONY: book reproduce grid harvest html test lint bench questions pilot reference-first reference-notebooks clean-html
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv .venv
@@ -24,6 +25,12 @@ book: $(STAMP)  ## run the $(PROFILE) grid through papermill, the claims and tea
 
 reproduce: $(STAMP)  ## re-make the $(PROFILE) profile's committed runs in a scratch folder (SAMPLE=N: N of them) and compare; resumes
 	$(PY) -m xtl.reproduction --profile '$(PROFILE)' --sample='$(SAMPLE)'
+
+grid: $(STAMP)  ## the long grid in the background, from a worktree ../grid pinned at HEAD (STEPS="reference-first:mnli-pawsx reference"); resumes
+	$(PY) -m xtl.grid start $(STEPS)
+
+harvest: $(STAMP)  ## copy the runs the background grid finished into this checkout, to commit them
+	$(PY) -m xtl.grid harvest
 
 questions: $(STAMP)  ## the five follow-up questions (3 seeds each), then their analysis notebooks
 	$(PY) -m xtl.questions run

@@ -7,7 +7,11 @@ the result folders it names into `<book runs>/<profile>/index.md`.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +32,41 @@ def read_manifest(profile: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+@contextlib.contextmanager
+def _manifest_lock(profile: str) -> Iterator[None]:
+    """Hold the profile's manifest folder while reading, changing and writing the manifest, so that two
+    `xtl run` processes of one profile (two grid lanes) never drop each other's entries."""
+    folder = manifest_path(profile).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
 def record(run: Run, took: float) -> None:
     """What the index page needs about a finished run, keyed by its label."""
-    manifest = read_manifest(run.profile)
-    manifest[run.label] = {
-        "experiment": run.experiment, "name": run.name, "kind": run.kind, "cells": run.cells,
-        "notebook": f"{run.experiment}/{run.name}.ipynb",
-        "results": str(run.results.relative_to(results_root())) if run.results.is_relative_to(results_root())
-        else str(run.results),
-        "notebook_wall_s": round(took, 1), "estimate_s": round(run.estimate_s, 1), "config": run.config,
-    }
-    runs.write_json(manifest_path(run.profile), manifest)
+    with _manifest_lock(run.profile):
+        manifest = read_manifest(run.profile)
+        manifest[run.label] = {
+            "experiment": run.experiment, "name": run.name, "kind": run.kind, "cells": run.cells,
+            "notebook": f"{run.experiment}/{run.name}.ipynb",
+            "results": str(run.results.relative_to(results_root())) if run.results.is_relative_to(results_root())
+            else str(run.results),
+            "notebook_wall_s": round(took, 1), "estimate_s": round(run.estimate_s, 1), "config": run.config,
+        }
+        runs.write_json(manifest_path(run.profile), manifest)
 
 
 def record_copy(run: Run, source: Run) -> None:
     """Record `run` as a copy of `source`, a finished run of another profile, with the time measured there."""
-    manifest = read_manifest(run.profile)
-    manifest[run.label] = {**read_manifest(source.profile)[source.label],
-                           "results": str(run.results.relative_to(results_root())), "copied_from": source.profile}
-    runs.write_json(manifest_path(run.profile), manifest)
+    with _manifest_lock(run.profile):
+        manifest = read_manifest(run.profile)
+        manifest[run.label] = {**read_manifest(source.profile)[source.label],
+                               "results": str(run.results.relative_to(results_root())), "copied_from": source.profile}
+        runs.write_json(manifest_path(run.profile), manifest)
 
 
 def write_book_index(profile: str | None = None) -> list[Path]:
