@@ -23,7 +23,7 @@ GOOD = "model: tiny-random\ntarget: {task: xnli, train_limit: 8, dev_limit: 4, e
 CORRUPT_TASK = "mnli"  # small, and read by the smoke profile and by an xnli target
 
 
-def _yaml(text: str) -> tuple[list[str], dict[str, str]]:
+def _yaml(text: str | bytes) -> tuple[list[str], dict[str, str | bytes]]:
     return ["target", "{tmp}/run.yml"], {"run.yml": text}
 
 
@@ -56,7 +56,17 @@ CASES = [
     ("seed-not-int", *_yaml("model: tiny-random\nseed: abc\n"), {}, "seed must be an integer"),
     ("learning-rate-word", *_target("{task: xnli, train: {learning_rate: fast}}"), {},
      "target.train.learning_rate must be a number"),
-    ("batch-size-zero", *_target("{task: xnli, train: {batch_size: 0}}"), {}, "batch_size and grad_accum must be"),
+    ("batch-size-zero", *_target("{task: xnli, train: {batch_size: 0}}"), {}, "target.train: batch_size must be at least 1"),
+    ("seed-negative", *_yaml("model: tiny-random\nseed: -3\n"), {},
+     "seed must be an integer from 0 to 4294967295, not -3; fix the config"),
+    ("config-not-utf8", *_yaml(b"model: tiny-random\n# caf\xe9 au lait\n"), {}, "is not UTF-8 text (byte 0xe9"),
+    ("warmup-above-one", *_target("{task: xnli, train: {warmup_ratio: 1.5}}"), {},
+     "target.train: warmup_ratio must be in [0, 1], not 1.5"),
+    ("precision-unknown", *_target("{task: xnli, train: {mixed_precision: fp8}}"), {},
+     "unknown mixed_precision 'fp8'; use auto, no, bf16 or fp16"),
+    ("patience-zero", *_yaml("intermediate: {tasks: [mnli], train: {patience: 0}}\n"), {},
+     "intermediate.train: patience must be at least 1"),
+    ("sampling-not-text", *_target("{task: xnli, train: {sampling: 3}}"), {}, "target.train.sampling must be a string"),
     ("target-without-english", *_target("{task: masakhaner2}"), {}, "target masakhaner2 has no English training data"),
     ("target-not-a-mapping", *_target("xnli"), {}, "target must be a mapping"),
     ("tasks-not-a-list", *_yaml("intermediate: {tasks: mnli}\ntarget: {task: xnli}\n"), {},
@@ -145,7 +155,7 @@ def _snapshot(root: Path) -> dict[str, str]:
 def test_bad_input_is_one_line_and_exit_2(world, kits, monkeypatch, capsys, argv, files, env, expected):
     fill = {"tmp": str(world), **kits}
     for name, text in files.items():
-        (world / name).write_text(text)
+        (world / name).write_bytes(text if isinstance(text, bytes) else text.encode())
     for name, value in env.items():
         monkeypatch.setenv(name, value.format(**fill))
     finished = {part: _snapshot(world / part) for part in ("results", "book")}

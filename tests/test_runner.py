@@ -160,6 +160,8 @@ def test_only_filters_by_experiment_or_name(isolated):
     ({"experiments.target": {"runs": [{"intermediate": "mlni", "target": "xnli"}]}}, r"unknown intermediate setting 'mlni'"),
     ({"settings.multi": {"tasks": ["mnli", "sqad"]}}, r"unknown task 'sqad'"),
     ({"model": "tiny-randm"}, r"unknown model 'tiny-randm'"),
+    ({"seeds": [-3]}, r"run intermediate/multi-s-3: seed must be an integer from 0 to 4294967295, not -3"),
+    ({"target.train.warmup_ratio": 2}, r"target.train: warmup_ratio must be in \[0, 1\], not 2; fix the config"),
     ({"experiments.nonsense": {"intermediate": ["mnli"]}}, r"unknown experiment"),
     ({"experiments.target": {"intermediate": ["baseline"]}}, r"give a list for target"),
     ({"experiments.target": {"intermediate": ["baseline"], "target": ["panx"], "seeds": {"baseline": [0, 1]}}},
@@ -173,6 +175,16 @@ def test_grid_errors_are_one_line_and_name_the_fix(isolated, grid, changes, expe
     message = str(caught.value)
     assert re.search(expected, message), message
     assert "\n" not in message
+
+
+def test_a_grid_file_that_is_not_utf8_is_one_line(tmp_path):
+    path = tmp_path / "experiments.yml"
+    path.write_bytes(b"# caf\xe9\nprofiles: {}\n")
+    with pytest.raises(XtlError, match=r"experiments.yml is not UTF-8 text \(byte 0xe9 at offset 5\); save it as UTF-8"):
+        profiles.load_grid(path)
+    path.write_text("- a list\n")
+    with pytest.raises(XtlError, match="has no 'experiments:' mapping"):
+        profiles.load_grid(path)
 
 
 def test_a_seeds_map_gives_each_setting_its_seeds(isolated, grid):

@@ -89,6 +89,9 @@ def _read_config(path: Path) -> dict:
         config = yaml.safe_load(path.read_text())
     except OSError as error:
         raise XtlError(f"cannot read config {path} ({error.strerror}); check the path") from None
+    except UnicodeDecodeError as error:
+        raise XtlError(f"config {path} is not UTF-8 text (byte {error.object[error.start]:#x} at offset {error.start}); "
+                       "save it as UTF-8") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

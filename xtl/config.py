@@ -44,14 +44,44 @@ class TrainConfig:
     compile: bool = False  # torch.compile the training forward: pays on long GPU runs, not on CPU (benchmarks/)
 
     def __post_init__(self) -> None:
-        if self.sampling not in ("proportional", "temperature", "capped", "uniform"):
-            raise XtlError(f"unknown sampling {self.sampling!r}; use proportional, temperature, capped or uniform")
-        if self.batch_size < 1 or self.grad_accum < 1:
-            raise XtlError("batch_size and grad_accum must be at least 1")
-        if self.sentence_pooling not in ("first", "mean"):
-            raise XtlError(f"unknown sentence_pooling {self.sentence_pooling!r}; use first or mean")
-        if self.learning_rate <= 0:
-            raise XtlError("learning_rate must be positive")
+        """Every value checked here, so a bad one fails in one line before a model loads."""
+        if self.sampling not in SAMPLINGS:
+            raise XtlError(f"unknown sampling {self.sampling!r}; use {_either(SAMPLINGS)}")
+        if self.mixed_precision not in PRECISIONS:
+            raise XtlError(f"unknown mixed_precision {self.mixed_precision!r}; use {_either(PRECISIONS)}")
+        if self.sentence_pooling not in POOLINGS:
+            raise XtlError(f"unknown sentence_pooling {self.sentence_pooling!r}; use {_either(POOLINGS)}")
+        _check_seed(self.seed, "seed")
+        for name, low, high, closed in _RANGES:
+            value = getattr(self, name)
+            if not (value >= low if closed[0] else value > low) or not (value <= high if closed[1] else value < high):
+                wanted = (f"at least {low:g}" if closed[0] else f"above {low:g}") if high == _INF else \
+                    f"in {'[' if closed[0] else '('}{low:g}, {high:g}{']' if closed[1] else ')'}"
+                raise XtlError(f"{name} must be {wanted}, not {value!r}; fix the config")
+
+
+SAMPLINGS = ("proportional", "temperature", "capped", "uniform")
+PRECISIONS = ("auto", "no", "bf16", "fp16")
+POOLINGS = ("first", "mean")
+_INF = float("inf")
+# (field, lowest, highest, (lowest allowed, highest allowed)): the range of every numeric training value
+_RANGES = (("learning_rate", 0, _INF, (False, False)), ("batch_size", 1, _INF, (True, False)),
+           ("grad_accum", 1, _INF, (True, False)), ("epochs", 0, _INF, (False, False)),
+           ("max_steps", 0, _INF, (True, False)), ("warmup_ratio", 0, 1, (True, True)),
+           ("weight_decay", 0, _INF, (True, False)), ("max_grad_norm", 0, _INF, (True, False)),
+           ("eval_every", 0, _INF, (True, False)), ("patience", 1, _INF, (True, False)),
+           ("temperature", 0, _INF, (False, False)), ("cap", 1, _INF, (True, False)),
+           ("mlm_probability", 0, 1, (False, False)))
+SEED_LIMIT = 2**32  # numpy's seeds (xtl.data samples rows with them) are integers in [0, 2**32)
+
+
+def _check_seed(seed: object, where: str) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT:
+        raise XtlError(f"{where} must be an integer from 0 to {SEED_LIMIT - 1}, not {seed!r}; fix the config")
+
+
+def _either(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 _TRAIN_FIELDS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
@@ -93,7 +123,10 @@ def _resolve_train(given: dict[str, Any] | None, where: str) -> dict[str, Any]:
     for key, value in optional.items():  # kept only when it differs from its default, so older run ids hold
         if _typed(value, OPTIONAL_TRAIN[key], f"{where}.train.{key}") != OPTIONAL_TRAIN[key]:
             resolved[key] = value
-    TrainConfig(**resolved)  # validates values
+    try:
+        TrainConfig(**resolved)  # validates values
+    except XtlError as error:
+        raise XtlError(f"{where}.train: {error}") from None
     return resolved
 
 
@@ -144,8 +177,7 @@ def _base(config: Any) -> dict[str, Any]:
     if not isinstance(model, str):
         raise XtlError(f"model must be a name from 'xtl models', not {model!r}")
     seed = config.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise XtlError(f"seed must be an integer, not {seed!r}; fix the config")
+    _check_seed(seed, "seed")
     return {"model": model, "seed": seed}
 
 

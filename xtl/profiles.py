@@ -110,8 +110,11 @@ def load_grid(path: Path | None = None) -> dict[str, Any]:
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         raise XtlError(f"{path} is not valid YAML ({where}); fix it") from None
+    except UnicodeDecodeError as error:
+        raise XtlError(f"{path} is not UTF-8 text (byte {error.object[error.start]:#x} at offset {error.start}); "
+                       "save it as UTF-8") from None
     for key in ("experiments", "settings", "profiles"):
-        if not isinstance(grid.get(key), dict):
+        if not isinstance(grid, dict) or not isinstance(grid.get(key), dict):
             raise XtlError(f"{path} has no '{key}:' mapping; see the comment at its top")
     return grid
 
