@@ -9,7 +9,7 @@ intervals from resampling test items: `ClaimsData.first_rule`). Every function's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -363,12 +363,18 @@ CLAIMS = {"c1": verdict_c1, "c2": verdict_c2, "c3": verdict_c3, "c4": verdict_c4
           "c6": verdict_c6}
 
 
-def all_verdicts(res: Results) -> dict[str, Verdict]:
-    """Every claim's verdict; a claim whose computation fails on these data is 'not testable' with the error."""
+def verdicts_of(rules: Mapping[str, Callable[[Results], Verdict]], res: Results) -> dict[str, Verdict]:
+    """Every claim's verdict under `rules` (these first ones, or the current ones of `xtl.report.verdicts`); a claim
+    whose computation fails on these data is 'not testable' with the error."""
     out = {}
-    for claim, func in CLAIMS.items():
+    for claim, rule in rules.items():
         try:
-            out[claim] = func(res)
+            out[claim] = rule(res)
         except XtlError as error:
             out[claim] = _not_testable(str(error))
     return out
+
+
+def all_verdicts(res: Results) -> dict[str, Verdict]:
+    """Every claim's verdict under the first, two-valued rules."""
+    return verdicts_of(CLAIMS, res)

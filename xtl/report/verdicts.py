@@ -16,9 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from xtl.errors import XtlError
 from xtl.report.canonical import BASELINE
-from xtl.report.claims import C1_TASKS, RETRIEVAL_TASKS, best_per_target, english_settings, mlm_pairs, translated_pair
+from xtl.report.claims import (
+    C1_TASKS,
+    RETRIEVAL_TASKS,
+    best_per_target,
+    english_settings,
+    mlm_pairs,
+    translated_pair,
+    verdicts_of,
+)
 from xtl.report.gains import Results, Term
 from xtl.report.stats import Estimate, Verdict
 
@@ -314,11 +321,5 @@ CLAIMS = {"c1": verdict_c1, "c2": verdict_c2, "c3": verdict_c3, "c4": verdict_c4
 
 
 def all_verdicts(res: Results) -> dict[str, Verdict]:
-    """Every claim's verdict; a claim whose computation fails on these data is 'not testable' with the error."""
-    out = {}
-    for claim, func in CLAIMS.items():
-        try:
-            out[claim] = func(res)
-        except XtlError as error:
-            out[claim] = _not_testable(str(error))
-    return out
+    """Every claim's three-valued verdict (not testable, with the error, where its computation fails on these data)."""
+    return verdicts_of(CLAIMS, res)
