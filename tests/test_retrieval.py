@@ -155,12 +155,12 @@ def _pool() -> list[dict]:
     return rows
 
 
-def test_evaluate_bucc_end_to_end(encoder, tokenizer):
-    result = retrieval.evaluate_bucc(encoder, tokenizer, _pool(), layer=2)
+def test_mine_bucc_end_to_end(encoder, tokenizer):
+    result = retrieval.mine_bucc(encoder, tokenizer, _pool(), layer=2)[0].as_metrics()
     assert result["n_gold_dev"] + result["n_gold_test"] == 40
     assert result["recall"] == pytest.approx(100.0)  # identical texts are always mined
     assert result["test_oracle_f1"] >= result["f1"] - 1e-9
-    small = retrieval.evaluate_bucc(encoder, tokenizer, _pool(), layer=2, limit=20)
+    small = retrieval.mine_bucc(encoder, tokenizer, _pool(), layer=2, limit=20)[0].as_metrics()
     assert 0 < small["n_gold_dev"] + small["n_gold_test"] <= 20
 
 

@@ -278,26 +278,8 @@ def mine_bucc(
     prefix: str = "",
     limit: int | None = None,
 ) -> tuple[BuccResult, dict[Pair, float]]:
-    """BUCC 2018 scored as `evaluate_bucc` describes, with the mined candidates and their margin scores."""
-    rows = [dict(r) for r in rows]
-    if limit is not None:
-        rows = subsample_pool(rows, limit)
-    candidate_scores, gold = bucc_candidates(encoder, tokenizer, rows, layer, k, max_length, batch_size, prefix)
-    return score_bucc_halves(candidate_scores, gold), candidate_scores
-
-
-def evaluate_bucc(
-    encoder: Any,
-    tokenizer: Any,
-    rows: Iterable[Mapping[str, Any]],
-    layer: int,
-    k: int = 4,
-    max_length: int = 512,
-    batch_size: int = 64,
-    prefix: str = "",
-    limit: int | None = None,
-) -> dict[str, float]:
-    """BUCC 2018 F1 (percent) following XTREME's protocol on the one split the kit has.
+    """BUCC 2018 scored (F1 in percent, `BuccResult.as_metrics`) following XTREME's protocol on the one split the
+    kit has, with the mined candidates and their margin scores.
 
     XTREME tunes the margin threshold on the BUCC 'dev' (sample) set and applies it to 'test'.
     The kit has only the zh-en sample set, so we mine the whole pool once (ratio margin, k=4
@@ -308,7 +290,11 @@ def evaluate_bucc(
     Mining uses the full pool, so the task is as hard as the original. `limit` keeps a smaller,
     easier pool of that many source sentences for smoke runs (not comparable with the full pool).
     """
-    return mine_bucc(encoder, tokenizer, rows, layer, k, max_length, batch_size, prefix, limit)[0].as_metrics()
+    rows = [dict(r) for r in rows]
+    if limit is not None:
+        rows = subsample_pool(rows, limit)
+    candidate_scores, gold = bucc_candidates(encoder, tokenizer, rows, layer, k, max_length, batch_size, prefix)
+    return score_bucc_halves(candidate_scores, gold), candidate_scores
 
 
 def bucc_prediction_lines(candidate_scores: Mapping[Pair, float], threshold: float) -> list[dict[str, Any]]:
