@@ -48,6 +48,15 @@ def _tagging(field: str, r: Row) -> Row:
     return {"tokens": r["tokens"], "tags": r[field]}
 
 
+def retagging(field: str, new_ids: tuple[int, ...]) -> Converter:
+    """Token tagging scored in another task's label set: tag id `i` in `field` becomes `new_ids[i]`."""
+    return functools.partial(_retagging, field, new_ids)
+
+
+def _retagging(field: str, new_ids: tuple[int, ...], r: Row) -> Row:
+    return {"tokens": r["tokens"], "tags": [new_ids[tag] for tag in r[field]]}
+
+
 def raw_text(r: Row) -> Row:
     return {"text": r["text"]}
 
