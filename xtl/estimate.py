@@ -3,8 +3,9 @@
 The prior comes from the measured me5-small CPU throughput (2 cores, 64 tokens: ~17 train and ~45
 eval examples/s), or where a task's `cost.pace` holds the pace the pilot profile measured (multiple
 choice), that pace; sizes come from the kit's MANIFEST.json (no data is read), else the configured
-limits. `xtl run` prints the sum and, while it runs, rescales what is left by the ratio of actual to
-estimated time so far.
+limits. A cut of me5-small (`me5-small-l{k}`) costs k/12 of the whole encoder's work: the layers are the
+work, the notebook's start-up and an MLM head's output layer are not (`depth_share`). `xtl run` prints the sum
+and, while it runs, rescales what is left by the ratio of actual to estimated time so far.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import math
 from typing import Any
 
-from xtl import runs, tasks
+from xtl import model_names, runs, tasks
 from xtl.paths import checkpoint_root, data_root
 
 TRAIN_PER_S, EVAL_PER_S, NOTEBOOK_OVERHEAD_S, UNKNOWN_SIZE = 17.0, 45.0, 15.0, 10000
@@ -34,10 +35,13 @@ def run_seconds(kind: str, config: dict[str, Any], phase2: str | None, phase3: s
     likewise for a phase-3 training that targets share ("" when the target trains its own).
     """
     inter = config["intermediate"]
-    seconds = 0.0
+    seconds = 0.0      # the encoder's work (scales with its depth)
+    output_layer = 0.0  # an MLM head's 250k-word output layer (does not)
     if inter["tasks"] and phase2 is not None and not _cached(phase2):
         mlm_batches_per_task_batch = inter["mlm_share"] / (1 - inter["mlm_share"]) if inter["mlm_share"] < 1 else 0.0
-        seconds += train_seconds(inter["tasks"], inter) * (1 + mlm_batches_per_task_batch * MLM_BATCH_COST)
+        task_batches = train_seconds(inter["tasks"], inter)
+        seconds += task_batches * (1 + mlm_batches_per_task_batch)
+        output_layer += task_batches * mlm_batches_per_task_batch * (MLM_BATCH_COST - 1)
     if kind == "target":
         cfg = config["target"]
         if phase3 == "" or (phase3 is not None and not _cached(phase3)):
@@ -50,7 +54,15 @@ def run_seconds(kind: str, config: dict[str, Any], phase2: str | None, phase3: s
         items = sum(eval_size(cfg["task"], lang, cfg["limit"])
                     for lang in cfg["languages"] or tasks.get(cfg["task"]).eval_split)
         seconds += 2 * items * min(cfg["max_length"], 24) / 64 / EVAL_PER_S
-    return NOTEBOOK_OVERHEAD_S + seconds * _MODEL_COST.get(config["model"], 1.0)
+    return NOTEBOOK_OVERHEAD_S + (seconds * depth_share(config["model"]) + output_layer) * _MODEL_COST.get(
+        config["model"], 1.0)
+
+
+def depth_share(model: str) -> float:
+    """The share of its whole encoder's layers a model runs: k/12 for me5-small-l{k} (the model registry's layer
+    count), 1 for every other name."""
+    spec = model_names.resolve(model)
+    return spec.layers / model_names.ME5_LAYERS if spec.kind == "me5" and spec.layers else 1.0
 
 
 def examples_cost(task_name: str, examples: int | None, max_length: int) -> float:
