@@ -6,7 +6,9 @@ phase-2 run's dev history (50 optimiser steps, 800 examples, in every setting of
 Transfer: the gain over no intermediate training on the African languages of PAN-X (sw, yo), which every
 one of the eight single tasks reaches with three seeds; the other zero-shot languages are the control.
 UD-POS (yo), XNLI (sw), TyDiQA-GoldP (sw) and XCOPA (sw) are described with the seeds the reference grid
-ran (three for MNLI, SQuAD and HellaSwag, one for the others).
+ran (three for MNLI, SQuAD and HellaSwag, one for the others). The Masakhane sets as zero-shot targets (MasakhaNER
+2.0 after phase 3 on English PAN-X, DATE read as O; MasakhaPOS after English UD-POS; `xtl.tasks_african`) are
+described too, three seeds for every task: their gains and their own trend, every language of them African.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from xtl import tasks
-from xtl.report.questions.data import Setting, has_tasks, on_common_languages, select
+from xtl.report.questions.data import Setting, has_tasks, on_common_languages, seed_scores, select
 from xtl.report.questions.rules import (
     BASELINE,
     INCONCLUSIVE,
@@ -41,6 +43,7 @@ Q4_SETTINGS = (
 )
 Q4_TARGETS = ("panx",)                                    # decide: three seeds for every task
 Q4_DESCRIBED = ("udpos", "xnli", "tydiqa", "xcopa")       # described with the seeds the reference ran
+Q4_MASAKHANE = ("masakhaner2_zs", "masakhapos_zs")        # described: zero-shot targets, every language African
 AFRICAN_LANGUAGES = ("sw", "yo")                          # the XTREME-R African languages
 BUDGET_STEPS = 50                                         # the fixed small budget: the dev history's first point
 SPAN = "easiest → hardest"
@@ -81,6 +84,20 @@ def gains_by_group(frame: pd.DataFrame, targets: Sequence[str], model: str = MOD
             out[(s.name, group)] = contrast(_group_scores(present[s.name], group, targets),
                                             _group_scores(present["baseline"], group, targets))
     return out
+
+
+def zero_shot_gains(frame: pd.DataFrame, targets: Sequence[str], model: str = MODEL) -> dict[str, Effect]:
+    """Setting -> gain over no phase 2 on every zero-shot language of the targets: per seed the mean over the targets
+    of each one's average over the languages every compared run evaluated (the Masakhane targets)."""
+    parts = {"baseline": select(frame, BASELINE, targets, model)}
+    for s in Q4_SETTINGS:
+        parts[s.name] = s.rows(frame, targets, model)
+    present = on_common_languages({k: v for k, v in parts.items() if not v.empty})
+    if "baseline" not in present:
+        return {s.name: EMPTY for s in Q4_SETTINGS}
+    control = seed_scores(present["baseline"], targets)
+    return {s.name: contrast(seed_scores(present[s.name], targets), control) if s.name in present else EMPTY
+            for s in Q4_SETTINGS}
 
 
 def _group_scores(rows: pd.DataFrame, group: str, targets: Sequence[str]) -> dict[int, float]:
@@ -132,6 +149,11 @@ def q4(frame: pd.DataFrame, phase2: pd.DataFrame, model: str = MODEL) -> Analysi
     easy, hard = (str(ranked.index[0]), str(ranked.index[-1])) if len(ranked) >= 2 else ("-", "-")
     verdict = q4_verdict(african, other, interaction, old, easy, hard, mean_difficulty)
     described = {t: gains_by_group(frame, (t,), model) for t in Q4_DESCRIBED}
+    masakhane = {t: zero_shot_gains(frame, (t,), model) for t in Q4_MASAKHANE}
+    both = zero_shot_gains(frame, Q4_MASAKHANE, model)
+    complete_masakhane = [n for n in names if both[n].n_seeds and n in set(measured["setting"])]
+    masakhane_trend = (trend({n: both[n] for n in complete_masakhane}, measured)
+                       if len(complete_masakhane) == len(names) else EMPTY)
     table = pd.DataFrame([{
         "setting": n, "dev after 50 steps": round(float(measured[measured["setting"] == n]["dev_at_budget"].mean()), 1)
         if n in set(measured["setting"]) else None,
@@ -140,6 +162,7 @@ def q4(frame: pd.DataFrame, phase2: pd.DataFrame, model: str = MODEL) -> Analysi
         "gain: PAN-X sw, yo": decide[(n, "African")].text(), "gain: PAN-X other": decide[(n, "other")].text(),
         **{f"gain: {t} {', '.join(a for a in AFRICAN_LANGUAGES if a in _languages(frame, t))}":
            described[t][(n, "African")].text() for t in Q4_DESCRIBED},
+        **{f"gain: {t}": masakhane[t][n].text() for t in Q4_MASAKHANE},
         "seeds (PAN-X)": decide[(n, "African")].n_seeds} for n in names])
     plot = pd.DataFrame([{"setting": n, "difficulty": mean_difficulty[n], "group": group, "gain": g.value,
                           "lo": g.lo, "hi": g.hi, "seeds": g.n_seeds}
@@ -149,7 +172,8 @@ def q4(frame: pd.DataFrame, phase2: pd.DataFrame, model: str = MODEL) -> Analysi
                               "seeds": african.n_seeds, "easy": easy, "hard": hard, "old_rule": old.text(),
                               "old_rule_verdict": _label(old), "model": model, "targets": ", ".join(Q4_TARGETS),
                               "african": ", ".join(AFRICAN_LANGUAGES), "budget_steps": BUDGET_STEPS,
-                              "tasks_measured": len(ranked)}
+                              "tasks_measured": len(ranked), "effect_masakhane": masakhane_trend.text(),
+                              "seeds_masakhane": masakhane_trend.n_seeds, "masakhane_targets": ", ".join(Q4_MASAKHANE)}
     for n in names:  # stable keys for the chapter
         values[f"difficulty_{n}"] = f"{mean_difficulty[n]:.2f}" if not pd.isna(mean_difficulty[n]) else "not run"
     return Analysis("q4", verdict, table, plot, values)
