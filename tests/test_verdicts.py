@@ -14,7 +14,7 @@ import pytest
 
 from xtl import metrics
 from xtl.errors import XtlError
-from xtl.report import canonical, claims, gains, items, stats
+from xtl.report import canonical, claims, gains, items, spread, stats
 from xtl.report.claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED
 from xtl.report.gains import BOOTSTRAP
 from xtl.report.gains import Results as CurrentResults
@@ -489,10 +489,10 @@ def test_pooled_variance_by_hand():
 
 def test_one_seed_gain_borrows_the_pooled_seed_variance(tmp_path):
     res = CurrentResults(seeded(tmp_path, THREE_SEEDS))
-    assert res.three_seed_settings(["xnli"]) == ["mnli", "squad"]
-    spread = res.gain_spread("xnli")
-    assert spread.df == 4 and spread.variance == pytest.approx((2 / 3 + 14 / 3) / 4)
-    assert spread.per_setting["mnli"] == pytest.approx((4.0, 5.0, 4.0))
+    assert spread.three_seed_settings(res, ["xnli"]) == ["mnli", "squad"]
+    pooled = spread.gain_spread(res, "xnli")
+    assert pooled.df == 4 and pooled.variance == pytest.approx((2 / 3 + 14 / 3) / 4)
+    assert pooled.per_setting["mnli"] == pytest.approx((4.0, 5.0, 4.0))
     est = res.gain("qqp", "xnli")
     half = 2.776 * math.sqrt(4 / 3)
     assert est.value == pytest.approx(3.0) and (est.lo, est.hi) == pytest.approx((3.0 - half, 3.0 + half))

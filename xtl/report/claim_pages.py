@@ -21,8 +21,9 @@ from xtl import profiles
 from xtl.estimate import format_duration
 from xtl.report import claims, exclusion, sources, verdicts
 from xtl.report.canonical import BASELINE, TRANSLATED_NLI, canonical
-from xtl.report.gains import BOOTSTRAP, MIN_SEEDS_FOR_T, Results
+from xtl.report.gains import BOOTSTRAP, Results
 from xtl.report.score import FIRST_RULE_SCORE
+from xtl.report.spread import MIN_SEEDS_FOR_T, gain_spread, three_seed_settings
 from xtl.report.stats import Verdict
 
 CLAIM_EXPERIMENTS = ("target", "retrieval", "baseline_mlm", "baseline_translated")
@@ -101,7 +102,7 @@ def display_name(setting: str) -> str:
 def interval_rule(data: ClaimsData) -> str:
     """How this profile's intervals are made, in a sentence."""
     res = data.res
-    three = res.three_seed_settings(res.tasks)
+    three = three_seed_settings(res, res.tasks)
     if three:
         return (f"a t-interval over seeds where a comparison has {MIN_SEEDS_FOR_T} or more; with fewer, a t-interval "
                 f"whose seed-to-seed variance is pooled from the settings that ran three seeds "
@@ -241,7 +242,7 @@ def spread_table(res: Results) -> pd.DataFrame:
     that one-seed intervals use: a reader can judge whether the settings agree."""
     rows = []
     for task in res.tasks:
-        spread = res.gain_spread(task)
+        spread = gain_spread(res, task)
         if spread is None:
             continue
         row = {"target": task, "decides claims": "no: left out" if task in res.excluded else "yes"}

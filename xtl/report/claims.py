@@ -17,8 +17,8 @@ import pandas as pd
 
 from xtl.errors import XtlError
 from xtl.report.canonical import BASELINE, TRANSLATED_NLI
-from xtl.report.gains import SCORE_AVG, Results, Term
-from xtl.report.stats import Estimate, Verdict
+from xtl.report.gains import SCORE_AVG, Results
+from xtl.report.stats import Estimate, Term, Verdict
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"

@@ -9,7 +9,7 @@ stay in the tables and leave the averages that decide a claim.
 
 Intervals (95 %). With three or more shared seeds: a t-interval over seeds of the per-seed contrast.
 With fewer (`one_seed="pooled"`, the default): a t-interval whose seed-to-seed variance is pooled from
-the intermediate settings that ran three or more seeds (`reference_spread`), with their degrees of
+the intermediate settings that ran three or more seeds (`xtl.report.spread`), with their degrees of
 freedom. Where no setting ran three seeds (or with `one_seed="bootstrap"`, the first rule): a paired
 bootstrap over evaluated items, labelled as covering test items only, never training randomness.
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -30,32 +29,13 @@ from xtl.errors import XtlError
 from xtl.report.canonical import BASELINE, canonical
 from xtl.report.items import ItemScores, item_scores, per_item, prediction_file, read_predictions
 from xtl.report.score import XTREME_SCORE, Score
-from xtl.report.stats import Estimate, percentile_interval, pooled_half_width, pooled_variance, t_half_width
+from xtl.report.spread import MIN_SEEDS_FOR_T, reference_spread, three_seed_settings
+from xtl.report.stats import Estimate, Term, percentile_interval, pooled_half_width, t_half_width
 from xtl.scoring import XTREME_AVG, averaged_languages
 
-MIN_SEEDS_FOR_T = 3
 SCORE_AVG = XTREME_AVG   # the named language set (xtl.scoring) of the score that decides claims
 POOLED, BOOTSTRAP = "pooled", "bootstrap"
 ITEMS_ONLY = "evaluation-sample interval (test items only)"
-
-
-@dataclass(frozen=True)
-class Spread:
-    """A pooled seed-to-seed variance: from which three-seed settings, with how many degrees of freedom."""
-
-    variance: float
-    df: int
-    settings: tuple[str, ...]
-    per_setting: dict[str, tuple[float, ...]]   # the per-seed values each setting contributed
-
-
-@dataclass(frozen=True)
-class Term:
-    """coefficient × score(setting, task): contrasts are sums of terms."""
-
-    coef: float
-    setting: str
-    task: str
 
 
 class Results:
@@ -183,7 +163,7 @@ class Results:
         setting to pool the seed variance from (`one_seed="pooled"`), or per-item predictions."""
         settings = list(settings)
         shared = set.intersection(*(set(self.seeds(s, task)) for s in settings)) if settings else set()
-        if len(shared) >= MIN_SEEDS_FOR_T or (self.one_seed == POOLED and self.three_seed_settings([task])):
+        if len(shared) >= MIN_SEEDS_FOR_T or (self.one_seed == POOLED and three_seed_settings(self, [task])):
             return True
         return all(self.has_predictions(s, task) for s in settings)
 
@@ -254,7 +234,7 @@ class Results:
         if n >= MIN_SEEDS_FOR_T:
             half = t_half_width(per_seed)
             return Estimate(value, value - half, value + half, f"t-interval over {n} seeds", n)
-        spread = self.reference_spread(terms) if self.one_seed == POOLED else None
+        spread = reference_spread(self, terms) if self.one_seed == POOLED else None
         if spread is not None:
             half = pooled_half_width(spread.variance, spread.df, n)
             return Estimate(value, value - half, value + half,
@@ -277,77 +257,6 @@ class Results:
                 total += t.coef * reps / n
         lo, hi = percentile_interval(total)
         return Estimate(value, lo, hi, f"{label}, {n} seed{'s' if n > 1 else ''}", n)
-
-    def three_seed_settings(self, tasks_: Iterable[str], with_baseline: bool = True) -> list[str]:
-        """Intermediate settings with three or more seeds on every given target (shared with the baseline)."""
-        tasks_ = list(tasks_)
-        out = []
-        for setting in self.settings():
-            if setting == BASELINE:
-                continue
-            shared = [set(self.seeds(setting, t)) & (set(self.seeds(BASELINE, t)) if with_baseline else set(
-                self.seeds(setting, t))) for t in tasks_]
-            if tasks_ and all(len(s) >= MIN_SEEDS_FOR_T for s in shared):
-                out.append(setting)
-        return out
-
-    def reference_spread(self, terms: Sequence[Term]) -> Spread | None:
-        """The seed-to-seed variance of this contrast, pooled over the settings that ran three or more seeds.
-
-        A contrast of gains (its intermediate terms do not cancel on some target) is re-computed per seed
-        with each three-seed setting R in place of every intermediate setting, paired with the baseline
-        of the same seed. A contrast between intermediate settings (their weights cancel on every target)
-        takes its two sides as independent runs: the variance of each side is pooled from the three-seed
-        settings and the two are added. None when no setting ran three seeds on these targets.
-        """
-        weights: dict[str, float] = {}
-        for t in terms:
-            if t.setting != BASELINE:
-                weights[t.task] = weights.get(t.task, 0.0) + t.coef
-        tasks_ = sorted({t.task for t in terms})
-        if any(abs(w) > 1e-12 for w in weights.values()):
-            return self._spread_of_gains(terms, weights, tasks_)
-        sides = [{t.task: t.coef for t in terms if t.setting != BASELINE and sign * t.coef > 0} for sign in (1, -1)]
-        references = self.three_seed_settings(tasks_, with_baseline=False)
-        if not references:
-            return None
-        variance, df, per_setting = 0.0, 0, {}
-        for side in sides:
-            series = {r: tuple(self._series(r, side, self.seeds_on(r, tasks_))) for r in references}
-            v, df = pooled_variance(series)
-            variance += v
-            per_setting.update({f"{r} ({'+' if side is sides[0] else '−'})": x for r, x in series.items()})
-        return Spread(variance, df, tuple(references), per_setting) if df else None
-
-    def gain_spread(self, task: str) -> Spread | None:
-        """The seed-to-seed variance of a one-target gain, pooled over the three-seed settings (their per-seed
-        gains in `per_setting`), or None."""
-        return self._spread_of_gains([Term(-1.0, BASELINE, task)], {task: 1.0}, [task])
-
-    def _spread_of_gains(self, terms: Sequence[Term], weights: dict[str, float], tasks_: list[str]) -> Spread | None:
-        references = self.three_seed_settings(tasks_)
-        if not references:
-            return None
-        base = {}
-        for t in terms:
-            if t.setting == BASELINE:
-                base[t.task] = base.get(t.task, 0.0) + t.coef
-        series = {}
-        for r in references:
-            seeds = sorted(set(self.seeds_on(r, tasks_)) & set(self.seeds_on(BASELINE, tasks_)))
-            on_r, on_base = self._series(r, weights, seeds), self._series(BASELINE, base, seeds)
-            series[r] = tuple(a + b for a, b in zip(on_r, on_base))
-        variance, df = pooled_variance(series)
-        return Spread(variance, df, tuple(references), series) if df else None
-
-    def seeds_on(self, setting: str, tasks_: Iterable[str]) -> list[int]:
-        """Seeds `setting` ran on every one of `tasks_`."""
-        sets = [set(self.seeds(setting, t)) for t in tasks_]
-        return sorted(set.intersection(*sets)) if sets else []
-
-    def _series(self, setting: str, weights: dict[str, float], seeds: list[int]) -> list[float]:
-        """Per seed, Σ_task weight·score(setting, task, seed)."""
-        return [sum(w * self.score(setting, task, s) for task, w in weights.items()) for s in seeds]
 
     def gain(self, setting: str, task: str) -> Estimate:
         return self.contrast([Term(1.0, setting, task), Term(-1.0, BASELINE, task)])

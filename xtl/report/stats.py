@@ -96,6 +96,15 @@ class Estimate:
 
 
 @dataclass(frozen=True)
+class Term:
+    """coefficient × score(setting, task): the claims' contrasts (`xtl.report.gains`) are sums of terms."""
+
+    coef: float
+    setting: str
+    task: str
+
+
+@dataclass(frozen=True)
 class Effect:
     """A mean over seeds with its 95 % t-interval (lo/hi None with fewer than two seeds)."""
 

@@ -26,8 +26,8 @@ from xtl.report.claims import (
     translated_pair,
     verdicts_of,
 )
-from xtl.report.gains import Results, Term
-from xtl.report.stats import Estimate, Verdict
+from xtl.report.gains import Results
+from xtl.report.stats import Estimate, Term, Verdict
 
 REPRODUCED = "reproduced"
 CONTRADICTED = "contradicted"
