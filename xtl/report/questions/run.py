@@ -123,26 +123,16 @@ def _finished_in_reference(run: Run) -> bool:
     return any(run.in_profile(name).is_finished() for name in ancestors(run.profile))
 
 
-def depth_share(model: str) -> float:
-    """The share of a 12-layer run's work a run of this encoder does: layers / 12 (`xtl.estimate` charges every
-    me5-small cut as the whole encoder)."""
-    layers = layers_of(model)
-    return layers / 12 if layers else 1.0
-
-
 def budget(profile: str = PROFILE) -> pd.DataFrame:
     """Per profile of the family: runs, how many the reference grid shares (same run id), and the not-shared runs'
-    estimate as `xtl run --dry-run` prints it (the prior, from scratch) and charged at their depth."""
+    estimate as `xtl run --dry-run` prints it (`xtl.estimate` prices a cut encoder at its depth)."""
     merged = grid()
     shared = shared_ids(merged)
     rows = []
     for name, runs_ in planned(profile, merged).items():
         own = [run for run in runs_ if _where(run) not in shared]
-        prior = sum(run.estimate_s for run in own)
         rows.append({"profile": name, "runs": len(runs_), "shared": len(runs_) - len(own), "not shared": len(own),
-                     "not shared, prior (h)": round(prior / 3600, 2),
-                     "not shared, at depth (h)": round(sum(run.estimate_s * depth_share(run.config["model"])
-                                                           for run in own) / 3600, 2)})
+                     "not shared (h)": round(sum(run.estimate_s for run in own) / 3600, 2)})
     table = pd.DataFrame(rows)
     if not table.empty:
         total = table.drop(columns="profile").sum()
@@ -151,12 +141,11 @@ def budget(profile: str = PROFILE) -> pd.DataFrame:
 
 
 def budget_line(table: pd.DataFrame) -> str:
-    """One line for the dry run: runs, shared, and the not-shared estimate (prior, and at depth)."""
+    """One line for the dry run: runs, shared, and the not-shared estimate."""
     total = table.set_index("profile").loc["all"]
     return (f"questions: {int(total['runs'])} runs, {int(total['shared'])} shared with the '{SHARED_WITH}' profile "
-            f"(never trained here), {int(total['not shared'])} not shared: {total['not shared, prior (h)']:.1f} h on "
-            f"the prior as `xtl run --dry-run` prints it, {total['not shared, at depth (h)']:.1f} h with the 3- and "
-            "6-layer runs charged at their depth")
+            f"(never trained here), {int(total['not shared'])} not shared: {total['not shared (h)']:.1f} h on the "
+            "prior as `xtl run --dry-run` prints it")
 
 
 def measured_time(profiles: Iterable[str] = PROFILES) -> tuple[int, float]:
