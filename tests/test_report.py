@@ -91,13 +91,13 @@ def test_display_names():
 class _Data:
     """The two things `verdict_texts` reads from ClaimsData, without loading a profile."""
 
-    planned: list = []
+    planned: tuple = ()
     results_root = Path("/nonexistent")
 
-    class res:  # noqa: N801 - stands in for a Results
+    class res:  # stands in for a Results
         model = "me5-small"
 
-        class score_def:  # noqa: N801
+        class score_def:
             name = "XTREME score"
 
 
@@ -203,10 +203,17 @@ def test_plan_tokens_counts_each_phase2_setting_once_and_mlm_in_proportion():
     assert n_phase2 == 2
     phase2 = plan[plan["phase"] == "2"]
     assert list(phase2["task"]) == ["mnli", "mnli", "mlm"]
-    assert phase2["tokens"].iloc[0] == scale.FULL_TRAIN["mnli"] * 2 * scale.ASSUMED_TOKENS["mnli"]
-    assert phase2["tokens"].iloc[2] == scale.FULL_TRAIN["mnli"] * 2 * scale.ASSUMED_TOKENS["mlm"]  # share 0.5: as many
+    # the registry's costs: MNLI 392,702 examples x 2 epochs x 64 tokens; MLM (share 0.5: as many examples) x 40
+    assert phase2["tokens"].iloc[0] == 392_702 * 2 * 64
+    assert phase2["tokens"].iloc[2] == 392_702 * 2 * 40
     table = scale.plan_table(plan)
     assert table.set_index(["phase", "task"]).loc[("3", "xnli"), "runs"] == 2
+    assert plan.set_index(["phase", "task"]).loc[("3", "panx"), "tokens"] == 20_000 * 2 * 40
+
+
+def test_plan_tokens_names_a_task_without_a_recorded_cost():
+    with pytest.raises(XtlError, match="no official training size for 'xcopa'"):
+        scale.plan_tokens([("target", _config("xcopa", (), 0.0))])
 
 
 def _bench(folder: Path, device: str, model: str, mfu: float | None) -> None:

@@ -163,7 +163,9 @@ def test_xcopa_english_test_is_evaluated_with_real_labels(kit):
 
 
 REGISTRY = {"tasks.py", "task_spec.py", "tasks_xtreme.py", "tasks_english.py", "tasks_african.py", "convert.py"}
-NOT_YET = ("report",)  # xtl/report/ keeps task names of its own (its owner's list); reproduction/ has none
+# What a report module is about may name tasks: a claim of the paper (C4's two targets), published scores by task,
+# and the follow-up questions' designs. The rest of xtl/report/ asks the registry.
+NOT_YET = ("claims.py", "published.py", "questions")
 
 
 def _task_name_uses(path: Path, names: set[str]) -> list[str]:
@@ -206,13 +208,3 @@ def test_intermediate_sources_name_what_they_train_on():
         tasks.source("masakhaner2")
     with pytest.raises(XtlError, match="no language 'tlh'"):
         tasks.source("masakhaner2:tlh")
-
-
-def test_each_task_carries_the_costs_the_paper_scale_page_tabulates():
-    """`Task.cost` holds what xtl/report/scale.py still keeps in tables of its own (until it reads the registry)."""
-    from xtl.report import scale
-
-    for name, examples in scale.FULL_TRAIN.items():
-        assert tasks.cost(name).official_train == examples, name
-    for name, tokens in scale.ASSUMED_TOKENS.items():
-        assert tasks.cost(name).paper_tokens == tokens, name

@@ -23,7 +23,6 @@ from xtl import scoring, tasks
 from xtl.errors import XtlError
 
 BASELINE = "baseline"
-TRANSLATED_NLI = "xnli-translated"   # the C6 translated-data setting (see xtl.config)
 
 def setting_name(intermediate_tasks: Sequence[str], mlm: bool = False) -> str:
     """The label of an intermediate setting: 'baseline', 'mnli', 'mnli+qqp', 'mnli+mlm', ..."""
@@ -35,7 +34,7 @@ def setting_name(intermediate_tasks: Sequence[str], mlm: bool = False) -> str:
 
 def setting_kind(intermediate_tasks: Sequence[str], mlm: bool = False) -> str:
     """'baseline', 'single', 'multi' (English tasks only), 'mlm' (tasks + MLM) or 'translated'."""
-    if TRANSLATED_NLI in intermediate_tasks:
+    if tasks.TRANSLATED_NLI in intermediate_tasks:
         return "translated"
     if mlm:
         return "mlm"

@@ -20,7 +20,7 @@ import pandas as pd
 from xtl import profiles
 from xtl.estimate import format_duration
 from xtl.report import claims, exclusion, sources, verdicts
-from xtl.report.canonical import BASELINE, TRANSLATED_NLI, canonical
+from xtl.report.canonical import BASELINE, canonical
 from xtl.report.gains import BOOTSTRAP, Results
 from xtl.report.score import FIRST_RULE_SCORE
 from xtl.report.spread import MIN_SEEDS_FOR_T, gain_spread, three_seed_settings
@@ -38,7 +38,6 @@ CLAIM_TITLES = {
 CLAIM_KINDS = {"c1": ("single",), "c2": ("single", "multi"), "c3": ("single", "multi"), "c4": ("single", "multi"),
                "c5": ("single", "multi"), "c6": ("mlm", "translated")}
 """Which settings' gains each claim page tabulates (C6 adds the plain setting it compares)."""
-C4_TARGETS = ("tydiqa", "xnli")
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -94,7 +93,7 @@ class ClaimsData:
 def display_name(setting: str) -> str:
     """How pages name a setting: the multi-task mix by its size, the rest by their tasks."""
     tasks = setting.removesuffix("+mlm").split("+")
-    if len(tasks) > 1 and setting != TRANSLATED_NLI:
+    if len(tasks) > 1 and setting != claims.TRANSLATED_NLI:
         return f"multi-task ({len(tasks)})" + (" + MLM" if setting.endswith("+mlm") else "")
     return setting.replace("+mlm", " + MLM")
 
@@ -226,14 +225,14 @@ def gains_table(res: Results, settings: list[str] | None = None, targets: list[s
 def claim_settings(res: Results, claim: str) -> list[str]:
     """The settings whose gains a claim page tabulates."""
     settings = res.settings(CLAIM_KINDS[claim])
-    if claim == "c6" and "mnli" in res.settings(("single",)):
-        settings = ["mnli", *settings]
+    if claim == "c6" and claims.ENGLISH_NLI in res.settings(("single",)):
+        settings = [claims.ENGLISH_NLI, *settings]
     return settings
 
 
 def claim_gains(res: Results, claim: str) -> pd.DataFrame:
     """The per-target gains a claim page opens with."""
-    targets = list(C4_TARGETS) if claim == "c4" else None
+    targets = list(claims.C4_TARGETS) if claim == "c4" else None
     return gains_table(res, claim_settings(res, claim), targets)
 
 
@@ -326,7 +325,7 @@ def c5_language_gains(res: Results, chosen: dict[str, str]) -> pd.DataFrame:
 def c4_gains(res: Results) -> pd.DataFrame:
     """Gain of every English setting on TyDiQA and XNLI, where both it and the baseline ran."""
     rows = []
-    for target in C4_TARGETS:
+    for target in claims.C4_TARGETS:
         for setting in claims.english_settings(res):
             if res.has(setting, target) and res.has(BASELINE, target):
                 e = res.gain(setting, target)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from xtl.report.canonical import BASELINE
-from xtl.report.claim_pages import C4_TARGETS, display_name
-from xtl.report.claims import C1_TASKS, RETRIEVAL_TASKS
+from xtl.report.claim_pages import display_name
+from xtl.report.claims import C1_TASKS, C4_TARGETS, RETRIEVAL_TASKS
 from xtl.report.gains import Results
 from xtl.report.stats import Estimate, Verdict
 

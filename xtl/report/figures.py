@@ -11,8 +11,8 @@ import pandas as pd
 import seaborn as sns
 
 from xtl.report import claim_pages
-from xtl.report.claim_pages import C4_TARGETS, display_name
-from xtl.report.claims import C1_TASKS, RETRIEVAL_TASKS, mlm_pairs
+from xtl.report.claim_pages import display_name
+from xtl.report.claims import C1_TASKS, C4_TARGETS, ENGLISH_NLI, RETRIEVAL_TASKS, mlm_pairs
 from xtl.report.gains import Results
 from xtl.report.score import XTREME_SCORE
 from xtl.report.stats import Verdict
@@ -156,5 +156,5 @@ def c6(v: Verdict, res: Results, frame: pd.DataFrame):
     pairs = mlm_pairs(res)
     hue_order = [h for h in ("plain English", "English + MLM", "translated NLI") if h in set(frame["setting"])]
     return bars(frame, "target", "value", "setting", sorted(frame["target"].unique()), hue_order,
-                f"C6: gain of {display_name(pairs[0][0]) if pairs else 'mnli'}, with MLM mixed in, and translated NLI",
+                f"C6: gain of {display_name(pairs[0][0]) if pairs else ENGLISH_NLI}, with MLM mixed in, and translated NLI",
                 "target task", gain_label(res.score_def.name))

@@ -65,7 +65,7 @@ def item_scores(task_name: str, lang: str, lines: list[dict[str, Any]], qa: str 
         return None  # see per_item
     gold_key = zlib.crc32(json.dumps([line["gold"] for line in lines], sort_keys=True, default=str).encode())
     if fmt == "extractive_qa":
-        norm_lang = metrics.qa_normalisation_language(task_name, lang)
+        norm_lang = metrics.qa_normalisation_language(metric, lang)
         values = []
         for line in lines:
             answers = line["gold"]["answers"] if isinstance(line["gold"], dict) else line["gold"]

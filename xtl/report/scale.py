@@ -3,9 +3,10 @@
 Throughput is measured: tokens per second of every training run (phase 2 and phase 3), from the
 training reports in `metrics.json`. The paper-profile cost is an estimate built on it: training
 tokens of every paper-profile run (official training-set sizes x epochs x assumed tokens per
-example), times 6 x the encoder's non-embedding parameters (forward and backward FLOPs per token;
-attention's length-dependent term left out), divided by a sustained GPU throughput: measured by
-`make bench` on a GPU where benchmarks/results/ holds one, else assumed.
+example, both from each task's `Cost` in the registry), times 6 x the encoder's non-embedding
+parameters (forward and backward FLOPs per token; attention's length-dependent term left out),
+divided by a sustained GPU throughput: measured by `make bench` on a GPU where benchmarks/results/
+holds one, else assumed.
 """
 
 from __future__ import annotations
@@ -18,20 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from xtl import tasks
 from xtl.errors import XtlError
 from xtl.profiles import build_config, deep_merge, experiment_cells, load_grid, profile_spec
 
-# Official English training-set sizes (the datasets' papers / hub cards).
-FULL_TRAIN = {"anli_plus": 162_865 + 392_702 + 550_152, "mnli": 392_702, "qqp": 363_846, "sst2": 67_349,
-              "squad": 87_599, "hellaswag": 39_905, "ccg": 39_604, "cosmosqa": 25_262, "commonsenseqa": 9_741,
-              "xnli": 392_702, "pawsx": 49_401, "udpos": 21_253, "panx": 20_000, "xquad": 87_599, "mlqa": 87_599,
-              "tydiqa": 3_696, "xnli-translated": 14 * 2_490}
-# ASSUMED non-pad tokens per training example at the paper's max lengths (typical lengths; x choices for
-# multiple choice; one 384-token window per QA question). Our runs truncate at 128 tokens, so their
-# measured lengths would undercount.
-ASSUMED_TOKENS = {"anli_plus": 64, "mnli": 64, "qqp": 48, "sst2": 40, "squad": 384, "hellaswag": 4 * 64, "ccg": 40,
-                  "cosmosqa": 4 * 128, "commonsenseqa": 5 * 32, "xnli": 64, "pawsx": 64, "udpos": 40, "panx": 40,
-                  "xquad": 384, "mlqa": 384, "tydiqa": 384, "xnli-translated": 64, "mlm": 40}
 NON_EMBEDDING = {"xlm-roberta-large": 24 * 12 * 1024**2, "me5-small": 12 * 12 * 384**2,
                  "random-me5-small": 12 * 12 * 384**2, "tiny-random": 2 * 12 * 32**2,
                  **{f"me5-small-l{k}": k * 12 * 384**2 for k in range(1, 13)}}
@@ -90,6 +81,23 @@ def _epochs(section: dict[str, Any] | None) -> float:
     return ((section or {}).get("train") or {}).get("epochs", 1.0)
 
 
+def _official_train(name: str) -> int:
+    """Official English training examples of a task or intermediate source (`xtl.tasks.cost`)."""
+    examples = tasks.cost(name).official_train
+    if examples is None:
+        raise XtlError(f"the registry records no official training size for {name!r}; add it to its Cost")
+    return examples
+
+
+def _paper_tokens(name: str) -> int:
+    """ASSUMED non-pad tokens per training example at the paper's lengths (`xtl.tasks.cost`): our runs truncate,
+    so their measured lengths would undercount."""
+    tokens = tasks.cost(name).paper_tokens
+    if tokens is None:
+        raise XtlError(f"the registry records no tokens per example for {name!r}; add them to its Cost")
+    return tokens
+
+
 def plan_tokens(paper_runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFrame, int]:
     """Training tokens per (phase, task) of the paper runs, each phase-2 setting counted once; its count."""
     seen_phase2, rows = set(), []
@@ -98,19 +106,19 @@ def plan_tokens(paper_runs: list[tuple[str, dict[str, Any]]]) -> tuple[pd.DataFr
         key = json.dumps([config["seed"], inter], sort_keys=True)
         if inter.get("tasks") and key not in seen_phase2:
             seen_phase2.add(key)
-            examples = {task: FULL_TRAIN[task] for task in inter["tasks"]}
+            examples = {task: _official_train(task) for task in inter["tasks"]}
             share = inter.get("mlm_share") or 0.0
             if share:  # MLM batches drawn in proportion: share / (1 - share) of the task examples
-                examples["mlm"] = sum(examples.values()) * share / (1 - share)
+                examples[tasks.MLM_CORPUS.name] = sum(examples.values()) * share / (1 - share)
             for task, n in examples.items():
                 rows.append({"phase": "2", "task": task, "runs": 1, "epochs": _epochs(inter),
-                             "tokens": n * _epochs(inter) * ASSUMED_TOKENS[task],
-                             "tokens/example (assumed)": ASSUMED_TOKENS[task]})
+                             "tokens": n * _epochs(inter) * _paper_tokens(task),
+                             "tokens/example (assumed)": _paper_tokens(task)})
         if "target" in config:
             cfg = config["target"]
             rows.append({"phase": "3", "task": cfg["task"], "runs": 1, "epochs": _epochs(cfg),
-                         "tokens": FULL_TRAIN[cfg["task"]] * _epochs(cfg) * ASSUMED_TOKENS[cfg["task"]],
-                         "tokens/example (assumed)": ASSUMED_TOKENS[cfg["task"]]})
+                         "tokens": _official_train(cfg["task"]) * _epochs(cfg) * _paper_tokens(cfg["task"]),
+                         "tokens/example (assumed)": _paper_tokens(cfg["task"])})
     plan = pd.DataFrame(rows, columns=["phase", "task", "runs", "epochs", "tokens", "tokens/example (assumed)"])
     return plan, len(seen_phase2)
 

@@ -17,9 +17,9 @@ from xtl import profiles, results, runs
 from xtl.errors import XtlError
 from xtl.paths import results_root as default_results_root
 from xtl.report.canonical import setting_kind
+from xtl.report.claims import C4_TARGETS, ENGLISH_NLI
 
 ENGLISH = ("baseline", "single", "multi")
-C4_TARGETS = ("tydiqa", "xnli")
 
 
 def plan(profile: str) -> list[profiles.Run]:
@@ -86,7 +86,7 @@ NEEDS: dict[str, Callable[[profiles.Run], bool]] = {
     "c3": lambda r: _kind(r) in ENGLISH,
     "c4": lambda r: _kind(r) in ENGLISH and (r.kind == "intermediate" or _target(r) in C4_TARGETS),
     "c5": lambda r: _kind(r) in ENGLISH and r.kind != "retrieval",
-    "c6": lambda r: _kind(r) in ("baseline", "mlm", "translated") or r.cells.get("intermediate") == "mnli",
+    "c6": lambda r: _kind(r) in ("baseline", "mlm", "translated") or r.cells.get("intermediate") == ENGLISH_NLI,
 }
 """The planned runs each claim's rule reads, by the kind of their intermediate setting (and target, for C4)."""
 

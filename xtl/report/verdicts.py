@@ -19,6 +19,7 @@ from typing import Any
 from xtl.report.canonical import BASELINE
 from xtl.report.claims import (
     C1_TASKS,
+    C4_TARGETS,
     RETRIEVAL_TASKS,
     best_per_target,
     english_settings,
@@ -221,20 +222,21 @@ def verdict_c4(res: Results) -> Verdict:
     Over the English settings run on both targets: TyDiQA's mean gain, and TyDiQA's mean gain minus
     XNLI's (the claim sets the two apart).
     """
-    for target in ("tydiqa", "xnli"):
+    for target in C4_TARGETS:
         if not res.has(BASELINE, target):
             return _not_testable(f"no baseline run on {target} in these results (this profile did not run it)")
         if target in res.excluded:
             return _not_testable(f"{target} is left out: {res.excluded[target]}", {"left_out": dict(res.excluded)})
-    settings = [s for s in english_settings(res) if res.has(s, "tydiqa") and res.has(s, "xnli")]
+    gaining, flat = C4_TARGETS
+    settings = [s for s in english_settings(res) if all(res.has(s, t) for t in C4_TARGETS)]
     if not settings:
         return _not_testable("no intermediate setting was run on both TyDiQA and XNLI")
-    tydiqa = res.contrast(_target_terms(settings, "tydiqa"))
-    gap = res.contrast(_target_terms(settings, "tydiqa") + _target_terms(settings, "xnli", -1.0))
-    comparisons = [Comparison("TyDiQA mean gain", tydiqa, PAPER["c4_tydiqa"]),
+    gain = res.contrast(_target_terms(settings, gaining))
+    gap = res.contrast(_target_terms(settings, gaining) + _target_terms(settings, flat, -1.0))
+    comparisons = [Comparison("TyDiQA mean gain", gain, PAPER["c4_tydiqa"]),
                    Comparison("TyDiQA minus XNLI mean gain", gap, PAPER["c4_difference"])]
-    evidence = res.evidence(settings, ["tydiqa", "xnli"])
-    evidence.update(gains={t: {s: res.gain(s, t).as_dict() for s in settings} for t in ("tydiqa", "xnli")},
+    evidence = res.evidence(settings, list(C4_TARGETS))
+    evidence.update(gains={t: {s: res.gain(s, t).as_dict() for s in settings} for t in C4_TARGETS},
                     left_out={})
     return _verdict(comparisons, evidence, f"mean over {len(settings)} setting{'s' if len(settings) > 1 else ''}")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from xtl import data, metrics
+from xtl import data, metrics, tasks
 from xtl.errors import XtlError
 from xtl.report.items import read_predictions
 from xtl.report.questions.data import has_tasks
@@ -94,8 +94,9 @@ def q3_items(frame: pd.DataFrame, token_count: Callable[[str, str], int], model:
                     tokens[where] = int(token_count(question, context))
                 return tokens[where]
 
+            norm_lang = metrics.qa_normalisation_language(tasks.get(target).metric, lang)
             table = qa_item_table(read_predictions(run_path, lang) or [], rows[key], lang, counted,
-                                  int(first["eval_max_length"]), metrics.qa_normalisation_language(target, lang))
+                                  int(first["eval_max_length"]), norm_lang)
             tables.append(table.assign(target=target, run_path=run_path, seed=seed, model=first["model"],
                                        window=window, eval_window=int(first["eval_max_length"])))
     return pd.concat(tables, ignore_index=True)[ITEM_COLUMNS] if tables else pd.DataFrame(columns=ITEM_COLUMNS)
