@@ -101,8 +101,22 @@ def main(order: str = "parallel-first", note: str = "", runs: list[str] | None =
     write_table(result)
 
 
+def observations(result: dict[str, Any]) -> list[str]:
+    """The grid's own runs timed in lanes, against the same work alone (written by hand from the grid's log)."""
+    rows = result.get("observations", [])
+    if not rows:
+        return []
+    lines = ["", result.get("observations_note", ""), "",
+             "| work | 1 thread in a lane (s) | 2 threads alone (s) | slower by | runs per hour, two lanes / one |",
+             "|---|---|---|---|---|"]
+    for o in rows:
+        lines.append(f"| {o['work']} | {o['one_thread_in_a_lane_s']:.0f} | {o['two_threads_alone_s']:.0f} | "
+                     f"{o['slowdown']:.2f}x | {2 / o['slowdown']:.2f}x |")
+    return lines
+
+
 def write_table(result: dict[str, Any]) -> None:
-    lines = table(result["replicates"])
+    lines = table(result["replicates"]) + observations(result)
     TABLE.parent.mkdir(parents=True, exist_ok=True)
     TABLE.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

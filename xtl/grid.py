@@ -11,9 +11,9 @@ checkout, to be committed there; `start` harvests before it moves the worktree, 
 
 A step is a profile, or `PROFILE:NAME,NAME` for `xtl run --profile PROFILE --only NAME NAME`. `//`
 separates lanes: each lane runs its steps one after the other, all lanes at once, with the cores
-shared out as torch threads (on 2 cores, two 1-thread lanes finished 1.23x more runs per hour than
-one 2-thread run in the one quiet measurement, `python -m benchmarks.lanes`). Give lanes disjoint intermediate settings,
-so that no two lanes train the same phase-2 encoder.
+shared out as torch threads. On 2 cores two 1-thread lanes paid for short tagging runs (1.23x) but
+not for question answering (0.88x), `python -m benchmarks.lanes`: one lane is the default. Give
+lanes disjoint intermediate settings, so that no two lanes train the same phase-2 encoder.
 """
 
 from __future__ import annotations
