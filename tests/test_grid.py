@@ -75,6 +75,7 @@ def test_start_refuses_a_second_grid_and_harvests_before_it_moves_the_worktree(t
     launched = []
     monkeypatch.setattr(grid, "_launch", lambda place, steps, threads: launched.append((steps, threads)) or 4242)
     monkeypatch.setattr(grid.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(grid, "_state_at_commit", lambda place, step: f"at the pinned commit: {step}")
     assert grid.start(place, ["laptop:a-s0", "//", "laptop:b-s0"]) == [4242, 4242]
     assert launched == [(["laptop:a-s0"], 1), (["laptop:b-s0"], 1)]
     assert place.pid_file.read_text() == "4242 4242"

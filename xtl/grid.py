@@ -144,6 +144,7 @@ def start(place: Place, steps: list[str], commit: str = "HEAD") -> list[int]:
         _git(place.checkout, "worktree", "remove", "--force", str(place.worktree))
     _git(place.checkout, "worktree", "add", "--detach", str(place.worktree), commit)
     print(_autogroup_off())
+    print(_state_at_commit(place, lanes[0][0]))
     threads = max(1, (os.cpu_count() or 1) // len(lanes))
     pids = [_launch(place, lane, threads) for lane in lanes]
     place.pid_file.write_text(" ".join(map(str, pids)))
@@ -152,6 +153,22 @@ def start(place: Place, steps: list[str], commit: str = "HEAD") -> list[int]:
         print(f"grid lane started at {revision} (pid {pid}, {threads} torch threads): {' then '.join(lane)}")
     print(f"log {place.log}")
     return pids
+
+
+def _state_at_commit(place: Place, step: str) -> str:
+    """The first step's dry run at the pinned commit: how many runs its code counts as finished. A commit whose
+    core code differs from the code that made the finished runs (and is not recorded as making the same numbers)
+    reports them stale, and retrains the cached encoders they left."""
+    env = {**os.environ, "PYTHONPATH": str(place.worktree)}
+    dry = subprocess.run([sys.executable, "-m", "xtl.cli", "run", *parse_step(step), "--dry-run"], cwd=place.worktree,
+                         env=env, check=False, capture_output=True, text=True)
+    lines = [line for line in dry.stdout.splitlines() if line.startswith(("profile ", "kept as they are"))]
+    if dry.returncode or not lines:
+        return f"dry run of {step} at the pinned commit failed: {(dry.stderr.strip().splitlines() or ['?'])[-1]}"
+    if any(line.startswith("kept as they are") for line in lines):
+        lines.append("warning: the pinned commit's core code did not make these finished runs; pin the commit that "
+                     "did (--commit) or record with python -m xtl.equivalence that both make the same numbers")
+    return "\n".join(["at the pinned commit: " + lines[0], *lines[1:]])
 
 
 def _launch(place: Place, steps: list[str], threads: int) -> int:
