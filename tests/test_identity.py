@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from xtl import experiment, identity, notebook_parameters, profiles, runs
+from xtl import config, experiment, identity, notebook_parameters, profiles, runs
 
 PROFILES = tuple(profiles.load_grid()["profiles"])  # every profile of experiments.yml
 
@@ -17,7 +17,7 @@ def _experiment_folder(run: profiles.Run, tmp_path: Path) -> Path:
     config = notebook_parameters.config_from_parameters(run.parameters)
     profile = run.parameters["profile"]
     if run.kind == "intermediate":  # a cached encoder made by this code: phase 2 only writes its record
-        cached = identity.of("intermediate", run.config).phase2_checkpoint
+        cached = identity.of("intermediate", run.resolved).phase2_checkpoint
         runs.write_json(cached / "summary.json", {"wall_s": 1.0, "core_fingerprint": runs.core_fingerprint(),
                                                   "report": {"best_dev": 1.0, "dev_history": []}})
         shutil.rmtree(tmp_path / "results", ignore_errors=True)
@@ -40,7 +40,7 @@ def test_the_runner_expects_the_folder_the_experiment_writes(profile, isolated, 
 
 
 def test_targets_that_train_on_the_same_data_share_one_phase_3_key():
-    resolved = {name: profiles.resolve("target", {"model": "tiny-random", "target": {"task": name}})
+    resolved = {name: config.resolve({"model": "tiny-random", "target": {"task": name}})
                 for name in ("xquad", "mlqa", "tydiqa")}
     xquad, mlqa, tydiqa = (identity.of("target", resolved[name]) for name in ("xquad", "mlqa", "tydiqa"))
     assert xquad.phase3 == mlqa.phase3 != "" and tydiqa.phase3 == "" and tydiqa.phase3_checkpoint is None

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from xtl import book_index, estimate, identity, notebook_parameters, profile_cost, profiles, results, runner, runs
+from xtl.config import resolve
 from xtl.errors import XtlError
 from xtl.paths import repo_root
 
@@ -39,16 +40,16 @@ class FakeExecutor:
         output.write_text(json.dumps({"cells": [], "template": str(template)}))
         if self.fail_at is not None and len(self.calls) == self.fail_at:
             raise self.error
-        config = notebook_parameters.config_from_parameters(parameters)
-        kind = "target" if "target" in config else "retrieval" if "retrieval" in config else "intermediate"
-        resolved = profiles.resolve(kind, config)
+        resolved = resolve(notebook_parameters.config_from_parameters(parameters))
+        kind = resolved.kind
         folder = identity.of(kind, resolved).results(parameters["profile"], parameters.get("experiment", "intermediate"))
-        runs.write_json(folder / "config.json", resolved)
+        runs.write_json(folder / "config.json", resolved.record())
         runs.write_json(folder / "env.json", {"core_fingerprint": runs.core_fingerprint()})
         if kind == "intermediate":  # phase 2 records no languages
-            runs.write_json(folder / "metrics.json", {"task": resolved["intermediate"]["tasks"], "english_dev": 50.0})
+            runs.write_json(folder / "metrics.json", {"task": resolved.intermediate.tasks, "english_dev": 50.0})
             return
-        runs.write_json(folder / "metrics.json", {"task": resolved[kind]["task"], "metric": "accuracy",
+        task = (resolved.target or resolved.retrieval).task
+        runs.write_json(folder / "metrics.json", {"task": task, "metric": "accuracy",
                                                   "english_dev": 50.0, "wall_s": 1.0, "average": {"accuracy": 50.0},
                                                   "per_language": {"en": {"accuracy": 60.0}, "de": {"accuracy": 40.0}}})
 
@@ -297,7 +298,7 @@ def test_core_fingerprint_ignores_task_notes_but_not_task_facts():
 def test_phase2_record_and_checkpoint_follow_the_core_code(isolated):
     from xtl import experiment
 
-    key = identity.of("intermediate", {"model": "tiny-random", "seed": 0, "intermediate": {"tasks": ["mnli"]}})
+    key = identity.of("intermediate", resolve({"model": "tiny-random", "intermediate": {"tasks": ["mnli"]}}))
     summary = {"wall_s": 1.0, "report": {"best_dev": 1.0, "dev_history": []}, "core_fingerprint": "old"}
     experiment._record_intermediate("p", key, summary, refresh=False)
     folder = next((isolated / "results" / "p" / "intermediate").iterdir())

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from xtl import kit, model_names, notebook_parameters, tasks
-from xtl.config import resolve_target
+from xtl.config import resolve
 from xtl.errors import XtlError
 
 
@@ -74,7 +74,7 @@ def _target(args: argparse.Namespace) -> None:
 
     config = _read_config(Path(args.config))
     if args.parameter:
-        resolve_target(config)  # the file's own mistakes first: flattening would drop unknown keys
+        resolve(config, "target")  # the file's own mistakes first: flattening would drop unknown keys
         unknown = sorted({name for name, _ in args.parameter} - set(notebook_parameters.parameter_names()))
         if unknown:
             raise XtlError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(notebook_parameters.parameter_names())}")

@@ -6,8 +6,10 @@
   target's English data and evaluate zero-shot in every language.
 - `retrieval(config)`: BUCC / Tatoeba from the encoder's sentence vectors (no phase 3).
 
-Each phase first resolves its config with `xtl.config` (defaults filled in, every name checked) and names
-the run with `xtl.identity` (its result folder, its cached phase-2 encoder, a phase-3 model it shares).
+Each phase takes a config's dict form (a notebook's parameters, a config file, config.json) or a resolved
+`xtl.config.RunConfig`, resolves it once (`xtl.config.resolve`: defaults filled in, every field checked) and
+names the run with `xtl.identity` (its result folder, its cached phase-2 encoder, a phase-3 model it shares);
+each training section's `TrainConfig` goes to `xtl.train.train` as it is.
 """
 
 from __future__ import annotations
@@ -22,14 +24,7 @@ from safetensors.torch import load_file, save_file
 
 from xtl import atomic, data, identity, models, predict, runs, scoring, tasks
 from xtl import retrieval as retrieval_lib  # its name: `retrieval` here is phase "retrieval"
-from xtl.config import (
-    OPTIONAL_TRAIN,
-    TrainConfig,
-    resolve_intermediate,
-    resolve_retrieval,
-    resolve_target,
-    tasks_read,
-)
+from xtl.config import IntermediateConfig, RunConfig, TrainConfig, resolve
 from xtl.features import Features, encode
 from xtl.heads import HEAD_FOR_FORMAT, HeadSpec, MultiHeadModel
 from xtl.train import TrainTask, train
@@ -42,10 +37,9 @@ def _head_name(task: tasks.Task) -> str:
     return task.head_group or task.name
 
 
-def _head_spec(task: tasks.Task, train: dict[str, Any]) -> HeadSpec:
+def _head_spec(task: tasks.Task, train: TrainConfig) -> HeadSpec:
     kind = HEAD_FOR_FORMAT[task.format]
-    pooling = train.get("sentence_pooling", OPTIONAL_TRAIN["sentence_pooling"])
-    return HeadSpec(kind, len(task.label_names) if kind in ("classification", "tagging") else 1, pooling)
+    return HeadSpec(kind, len(task.label_names) if kind in ("classification", "tagging") else 1, train.sentence_pooling)
 
 
 def _rows(task_name: str, lang: str, split: str, limit: int | None, seed: int) -> list[dict[str, Any]]:
@@ -82,47 +76,47 @@ def _save_weights(module: torch.nn.Module, path: Path) -> None:
 
 # ----------------------------------------------------------------------------------- phase 2
 
-def _intermediate_training_tasks(inter: dict[str, Any], seed: int, tokenizer) -> tuple[list[TrainTask], dict[str, HeadSpec], dict]:
+def _intermediate_training_tasks(inter: IntermediateConfig, seed: int, tokenizer) -> tuple[list[TrainTask], dict[str, HeadSpec], dict]:
     """Features per intermediate task (and the MLM stream), with their heads and English-dev scorers."""
     train_tasks, specs, sizes = [], {}, {}
-    for name in inter["tasks"]:
+    for name in inter.tasks:
         source = tasks.source(name)
-        task, share = source.task, source.part_limit(inter["task_limits"].get(name, inter["train_limit"]))
+        task, share = source.task, source.part_limit(inter.limit(name))
         rows = [r for task_name, lang, split in source.train for r in _rows(task_name, lang, split, share, seed)]
         dev_task, dev_lang, dev_split = source.dev
-        dev_rows = _rows(dev_task, dev_lang, dev_split, inter["dev_limit"], seed)
+        dev_rows = _rows(dev_task, dev_lang, dev_split, inter.dev_limit, seed)
         head = _head_name(task)
-        specs[head] = _head_spec(task, inter["train"])
-        feats = _features(task, rows, tokenizer, inter["max_length"], train_mode=True)
-        scorer = _dev_scorer(head, task, dev_rows, tokenizer, inter["max_length"], dev_lang)
+        specs[head] = _head_spec(task, inter.train)
+        feats = _features(task, rows, tokenizer, inter.max_length, train_mode=True)
+        scorer = _dev_scorer(head, task, dev_rows, tokenizer, inter.max_length, dev_lang)
         train_tasks.append(TrainTask(head, feats, scorer))
         sizes[name] = len(rows)
-    if inter["mlm_share"] > 0:
+    if inter.mlm_share > 0:
         mlm_rows = _mlm_rows(inter, seed, sum(sizes.values()))
         specs[MLM] = HeadSpec("mlm")
-        train_tasks.append(TrainTask(MLM, encode(mlm_rows, "raw_text", tokenizer, inter["max_length"], train=True)))
+        train_tasks.append(TrainTask(MLM, encode(mlm_rows, "raw_text", tokenizer, inter.max_length, train=True)))
         sizes[MLM] = len(mlm_rows)
     return train_tasks, specs, sizes
 
 
-def _mlm_rows(inter: dict[str, Any], seed: int, task_examples: int) -> list[dict[str, Any]]:
+def _mlm_rows(inter: IntermediateConfig, seed: int, task_examples: int) -> list[dict[str, Any]]:
     """Multilingual raw text sized so that MLM gets `mlm_share` of the draws under proportional sampling."""
-    share = inter["mlm_share"]
+    share = inter.mlm_share
     wanted = max(1, round(task_examples * share / (1 - share))) if share < 1 else task_examples
     langs = data.languages(MLM)
     per_lang = max(1, wanted // len(langs))
     return [r for lang in langs for r in _rows(MLM, lang, "train", per_lang, seed)]
 
 
-def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool = True,
+def intermediate(config: dict[str, Any] | RunConfig, profile: str = "adhoc", progress: bool = True,
                  refresh: bool = True) -> dict[str, Any]:
     """Phase 2: returns {"checkpoint": path or None, "summary": dict}; cached by config hash and core code.
 
     `refresh`: replace a results record made by other core code (phase 3 passes False: it never rewrites it).
     """
-    resolved = resolve_intermediate(config)
-    inter = resolved["intermediate"]
-    if not inter["tasks"]:
+    resolved = resolve(config, "intermediate")
+    inter = resolved.intermediate
+    if not inter.tasks:
         return {"checkpoint": None, "summary": {"tasks": [], "note": "no intermediate training (baseline)"}}
     run = identity.of("intermediate", resolved)
     folder = run.phase2_checkpoint
@@ -131,14 +125,13 @@ def intermediate(config: dict[str, Any], profile: str = "adhoc", progress: bool 
         _record_intermediate(profile, run, summary, refresh)
         return {"checkpoint": folder, "summary": summary}
 
-    data.check_kit(tasks_read(resolved))
+    data.check_kit(resolved.tasks_read())
     start = time.perf_counter()
-    torch.manual_seed(resolved["seed"])
-    tokenizer, encoder = models.load(resolved["model"], seed=resolved["seed"])
-    train_tasks, specs, sizes = _intermediate_training_tasks(inter, resolved["seed"], tokenizer)
-    model = MultiHeadModel(encoder, specs, seed=resolved["seed"]).to(_device())
-    report = train(model, train_tasks, TrainConfig(seed=resolved["seed"], **inter["train"]), tokenizer,
-                   progress=progress)
+    torch.manual_seed(resolved.seed)
+    tokenizer, encoder = models.load(resolved.model, seed=resolved.seed)
+    train_tasks, specs, sizes = _intermediate_training_tasks(inter, resolved.seed, tokenizer)
+    model = MultiHeadModel(encoder, specs, seed=resolved.seed).to(_device())
+    report = train(model, train_tasks, inter.train, tokenizer, progress=progress)
     summary = {"config": run.phase2_key, "train_examples": sizes, "report": report.to_dict(),
                "wall_s": time.perf_counter() - start, "device": runs.describe_device(),
                "core_fingerprint": runs.core_fingerprint()}
@@ -167,9 +160,9 @@ def _record_intermediate(profile: str, run: identity.RunIdentity, summary: dict[
     record.commit()
 
 
-def load_encoder(resolved: dict[str, Any], progress: bool = True, profile: str = "adhoc"):
+def load_encoder(resolved: RunConfig, progress: bool = True, profile: str = "adhoc"):
     """The tokenizer and the encoder phase 3 starts from (phase 2 runs here if not cached)."""
-    tokenizer, encoder = models.load(resolved["model"], seed=resolved["seed"])
+    tokenizer, encoder = models.load(resolved.model, seed=resolved.seed)
     phase2 = intermediate(resolved, profile=profile, progress=progress, refresh=False)
     if phase2["checkpoint"] is not None:
         encoder.load_state_dict(load_file(str(Path(phase2["checkpoint"]) / "encoder.safetensors")))
@@ -178,49 +171,50 @@ def load_encoder(resolved: dict[str, Any], progress: bool = True, profile: str =
 
 # ----------------------------------------------------------------------------------- phase 3
 
-def target(config: dict[str, Any], profile: str = "adhoc", experiment: str = "target",
+def target(config: dict[str, Any] | RunConfig, profile: str = "adhoc", experiment: str = "target",
            progress: bool = True, force: bool = False) -> Path:
     """Phase 3: English target training, then zero-shot evaluation in every language; the run folder."""
-    resolved = resolve_target(config)
-    cfg = resolved["target"]
-    task = tasks.get(cfg["task"])
+    resolved = resolve(config, "target")
+    cfg = resolved.target
+    assert cfg is not None  # resolved as a target run
+    task = tasks.get(cfg.task)
     run_identity = identity.of("target", resolved)
     folder = run_identity.results(profile, experiment)
     if runs.is_complete(folder) and not force:
         return folder
-    data.check_kit(tasks_read(resolved))
+    data.check_kit(resolved.tasks_read())
     start = time.perf_counter()
     tokenizer, encoder, phase2 = load_encoder(resolved, progress, profile)
     head = task.name
-    model = MultiHeadModel(encoder, {head: _head_spec(task, cfg["train"])}, seed=resolved["seed"]).to(_device())
+    model = MultiHeadModel(encoder, {head: _head_spec(task, cfg.train)}, seed=resolved.seed).to(_device())
     report = _train_target(model, head, task, resolved, run_identity, tokenizer, progress)
 
     run = runs.RunFolder(folder)
     per_language, split_per_language = {}, {}
-    languages = cfg["languages"] or data.eval_languages(task.name)
+    languages = cfg.languages or data.eval_languages(task.name)
     for lang in languages:
         split = task.eval_split[lang]
-        rows = _rows(task.name, lang, split, cfg["eval_limit"], resolved["seed"])
-        metrics, predictions = evaluate_rows(model, head, task, lang, rows, tokenizer, cfg["max_length"],
-                                             cfg["eval_batch_size"])
+        rows = _rows(task.name, lang, split, cfg.eval_limit, resolved.seed)
+        metrics, predictions = evaluate_rows(model, head, task, lang, rows, tokenizer, cfg.max_length,
+                                             cfg.eval_batch_size)
         per_language[lang], split_per_language[lang] = metrics, split
         scoring.write_predictions(run.path("predictions"), task, lang, rows, predictions)
         if progress:
             print(f"{task.name} {lang}: " + ", ".join(f"{k} {v:.1f}" for k, v in metrics.items()), flush=True)
     wall = time.perf_counter() - start
-    run.write_json("config.json", resolved)
+    run.write_json("config.json", resolved.record())
     run.write_json("env.json", runs.environment(wall))
     run.write_json("metrics.json", {
         "task": task.name, "metric": scoring.main_metric(task), "split_per_language": split_per_language,
         "per_language": per_language, "average": scoring.average(_benchmark_languages(task, per_language)),
         "average_all_languages": scoring.average(per_language), "english_dev": report["best_dev"], "train": report,
         "intermediate": phase2,
-        "eval_rows_per_language": cfg["eval_limit"], "wall_s": wall,
+        "eval_rows_per_language": cfg.eval_limit, "wall_s": wall,
     })
     return run.commit()
 
 
-def _train_target(model: MultiHeadModel, head: str, task: tasks.Task, resolved: dict[str, Any],
+def _train_target(model: MultiHeadModel, head: str, task: tasks.Task, resolved: RunConfig,
                   run_identity: identity.RunIdentity, tokenizer, progress: bool) -> dict[str, Any]:
     """Phase-3 training on the target's English data; its report as a dict.
 
@@ -229,7 +223,8 @@ def _train_target(model: MultiHeadModel, head: str, task: tasks.Task, resolved: 
     encoders, the others load it. The dev set is scored with the dev task's own metric, so the
     checkpoint kept does not depend on which target asked.
     """
-    cfg, seed = resolved["target"], resolved["seed"]
+    cfg, seed = resolved.target, resolved.seed
+    assert cfg is not None  # a target run
     dev_task = tasks.get(task.dev_task or task.name)
     folder = run_identity.phase3_checkpoint
     if folder is not None and runs.checkpoint_is_current(folder):
@@ -237,12 +232,11 @@ def _train_target(model: MultiHeadModel, head: str, task: tasks.Task, resolved: 
         model.heads[head].load_state_dict(load_file(str(folder / "head.safetensors")))
         summary = json.loads((folder / "summary.json").read_text())
         return {**summary["report"], "shared_with": summary["trained_for"], "trained_here": False}
-    train_rows = _rows(task.train_task or task.name, task.train_lang, task.train_split, cfg["train_limit"], seed)
-    dev_rows = _rows(dev_task.name, "en", task.dev_split, cfg["dev_limit"], seed)
-    train_feats = _features(task, train_rows, tokenizer, cfg["max_length"], train_mode=True)
-    scorer = _dev_scorer(head, dev_task, dev_rows, tokenizer, cfg["max_length"])
-    report = train(model, [TrainTask(head, train_feats, scorer)], TrainConfig(seed=seed, **cfg["train"]),
-                   tokenizer, progress=progress).to_dict()
+    train_rows = _rows(task.train_task or task.name, task.train_lang, task.train_split, cfg.train_limit, seed)
+    dev_rows = _rows(dev_task.name, "en", task.dev_split, cfg.dev_limit, seed)
+    train_feats = _features(task, train_rows, tokenizer, cfg.max_length, train_mode=True)
+    scorer = _dev_scorer(head, dev_task, dev_rows, tokenizer, cfg.max_length)
+    report = train(model, [TrainTask(head, train_feats, scorer)], cfg.train, tokenizer, progress=progress).to_dict()
     if folder is not None:
         with atomic.folder(folder) as staging:
             _save_weights(model.encoder, staging / "encoder.safetensors")
@@ -255,32 +249,33 @@ def _train_target(model: MultiHeadModel, head: str, task: tasks.Task, resolved: 
 
 # ----------------------------------------------------------------------------------- retrieval
 
-def retrieval(config: dict[str, Any], profile: str = "adhoc", experiment: str = "retrieval",
+def retrieval(config: dict[str, Any] | RunConfig, profile: str = "adhoc", experiment: str = "retrieval",
               progress: bool = True, force: bool = False) -> Path:
     """BUCC or Tatoeba from mean-pooled sentence vectors of one encoder layer; the run folder."""
-    resolved = resolve_retrieval(config)
-    cfg = resolved["retrieval"]
-    task = tasks.get(cfg["task"])
+    resolved = resolve(config, "retrieval")
+    cfg = resolved.retrieval
+    assert cfg is not None  # resolved as a retrieval run
+    task = tasks.get(cfg.task)
     folder = identity.of("retrieval", resolved).results(profile, experiment)
     if runs.is_complete(folder) and not force:
         return folder
-    data.check_kit(tasks_read(resolved))
+    data.check_kit(resolved.tasks_read())
     start = time.perf_counter()
     tokenizer, encoder, phase2 = load_encoder(resolved, progress, profile)
     encoder = encoder.to(_device()).eval()
-    layer = cfg["layer"] if cfg["layer"] is not None else round(encoder.config.num_hidden_layers * 14 / 24)
-    languages = cfg["languages"] or data.eval_languages(task.name)
+    layer = cfg.layer if cfg.layer is not None else round(encoder.config.num_hidden_layers * 14 / 24)
+    languages = cfg.languages or data.eval_languages(task.name)
     run = runs.RunFolder(folder)
     per_language = {}
     for lang in languages:
-        rows = _search_rows(task, lang, cfg["limit"], resolved["seed"])
+        rows = _search_rows(task, lang, cfg.limit, resolved.seed)
         per_language[lang], lines, submission = retrieval_lib.search(
-            encoder, tokenizer, rows, task.sentence_pool, layer=layer, max_length=cfg["max_length"], prefix=cfg["prefix"])
+            encoder, tokenizer, rows, task.sentence_pool, layer=layer, max_length=cfg.max_length, prefix=cfg.prefix)
         scoring.write_retrieval_predictions(run.path("predictions"), task, lang, lines, submission)
         if progress:
             print(f"{task.name} {lang}: {per_language[lang]}", flush=True)
     wall = time.perf_counter() - start
-    run.write_json("config.json", {**resolved, "retrieval": {**cfg, "layer": layer}})
+    run.write_json("config.json", {**resolved.record(), "retrieval": {**cfg.record(), "layer": layer}})
     run.write_json("env.json", runs.environment(wall))
     run.write_json("metrics.json", {
         "task": task.name, "metric": scoring.main_metric(task), "per_language": per_language,

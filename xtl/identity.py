@@ -1,9 +1,9 @@
 """A run's identity: what a resolved config is called, where its results go, which trainings it shares.
 
-`of(kind, resolved)` is the one place that names a run. `xtl.experiment` writes where it says and keys its
-checkpoints by it; the grid (`xtl.profiles`) plans each run's result folder with it; `xtl.estimate`
-charges a phase 2, or a phase-3 training that targets share, once per key; `xtl.equivalence` re-makes a
-run from its config.json through `xtl.experiment`, so into the folder this names.
+`of(kind, config)` is the one place that names a run (of a resolved `xtl.config.RunConfig`). `xtl.experiment`
+writes where it says and keys its checkpoints by it; the grid (`xtl.profiles`) plans each run's result folder
+with it; `xtl.estimate` charges a phase 2, or a phase-3 training that targets share, once per key;
+`xtl.equivalence` re-makes a run from its config.json through `xtl.experiment`, so into the folder this names.
 
 - run id: a readable slug plus the first 10 hex digits of the config's hash (`xtl.runs.run_id`);
 - phase-2 key: model, seed and the intermediate section; its hash names the cached encoder;
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from xtl import runs, tasks
+from xtl.config import RunConfig
+from xtl.errors import XtlError
 from xtl.paths import checkpoint_root, results_root
 
 INTERMEDIATE = "intermediate"  # the experiment folder every phase-2 record is written under
@@ -58,33 +60,38 @@ class RunIdentity:
         return checkpoint_root() / self.phase3 if self.phase3_key is not None else None
 
 
-def of(kind: str, resolved: dict[str, Any]) -> RunIdentity:
-    """The identity of a run of `kind` (intermediate, target, retrieval) with this resolved config."""
-    key = {"model": resolved["model"], "seed": resolved["seed"], "intermediate": resolved["intermediate"]}
+def of(kind: str, config: RunConfig) -> RunIdentity:
+    """The identity of a run of `kind` (intermediate, target, retrieval) with this resolved config; a target or
+    retrieval run's config names its phase 2 too (kind intermediate)."""
+    key = {"model": config.model, "seed": config.seed, "intermediate": config.intermediate.record()}
     if kind == INTERMEDIATE:
-        slug = "+".join(key["intermediate"]["tasks"]) + f"-s{key['seed']}"
+        slug = "+".join(config.intermediate.tasks) + f"-s{config.seed}"
         return RunIdentity(kind, slug, runs.run_id(slug, key), key, None)
-    slug = _slug(resolved, resolved[kind]["task"])
-    shared = shared_training_key(resolved) if kind == "target" else None
-    return RunIdentity(kind, slug, runs.run_id(slug, resolved), key, shared)
+    section = config.target if kind == "target" else config.retrieval
+    if section is None:
+        raise XtlError(f"a {config.kind} run's config names no {kind} run; resolve it as {kind}")
+    slug = _slug(config, section.task)
+    shared = shared_training_key(config) if kind == "target" else None
+    return RunIdentity(kind, slug, runs.run_id(slug, config.record()), key, shared)
 
 
-def _slug(resolved: dict[str, Any], what: str) -> str:
-    inter = "+".join(resolved["intermediate"]["tasks"]) or "baseline"
-    if resolved["intermediate"]["mlm_share"]:
+def _slug(config: RunConfig, what: str) -> str:
+    inter = "+".join(config.intermediate.tasks) or "baseline"
+    if config.intermediate.mlm_share:
         inter += "+mlm"
-    return f"{what}-{inter}-{resolved['model']}-s{resolved['seed']}"
+    return f"{what}-{inter}-{config.model}-s{config.seed}"
 
 
-def shared_training_key(resolved: dict[str, Any]) -> dict[str, Any] | None:
+def shared_training_key(config: RunConfig) -> dict[str, Any] | None:
     """What a target's phase-3 training depends on, when another target trains on the same data; else None."""
-    task = tasks.get(resolved["target"]["task"])
+    target = config.target
+    assert target is not None, "only a target run has a phase 3"
+    task = tasks.get(target.task)
     if sum(training_data(other) == training_data(task) for other in map(tasks.get, tasks.names("target"))) < 2:
         return None
-    cfg = resolved["target"]
-    return {"model": resolved["model"], "seed": resolved["seed"], "intermediate": resolved["intermediate"],
-            "data": list(training_data(task)), "train_limit": cfg["train_limit"], "dev_limit": cfg["dev_limit"],
-            "max_length": cfg["max_length"], "train": cfg["train"]}
+    return {"model": config.model, "seed": config.seed, "intermediate": config.intermediate.record(),
+            "data": list(training_data(task)), "train_limit": target.train_limit, "dev_limit": target.dev_limit,
+            "max_length": target.max_length, "train": target.train.record()}
 
 
 def training_data(task: tasks.Task) -> tuple:

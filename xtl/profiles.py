@@ -2,9 +2,10 @@
 
 A run is one notebook template with one set of parameters. `expand` builds every run of a profile
 and checks it before anything executes: parameter names against the template's `parameters` cell,
-task, language and model names through `xtl.config.resolve_*`. Each run knows the result folder
-its notebook's xtl call will write and the cached trainings it shares (`xtl.identity`, which names the
-run for `xtl.experiment` too), where its executed notebook goes, and its estimated time (`xtl.estimate`).
+every other field through `xtl.config.resolve`, which makes each run's typed config once. Each run knows
+the result folder its notebook's xtl call will write and the cached trainings it shares (`xtl.identity`,
+which names the run for `xtl.experiment` too), where its executed notebook goes, and its estimated time
+(`xtl.estimate`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import nbformat
 import yaml
 
 from xtl import estimate, identity, runs
-from xtl.config import resolve_intermediate, resolve_retrieval, resolve_target
+from xtl.config import RunConfig, resolve
 from xtl.errors import XtlError
 from xtl.notebook_parameters import parameters_from_config
 from xtl.paths import book_runs_root, repo_relative, repo_root, results_root
@@ -69,13 +70,14 @@ class Run:
     name: str
     kind: str  # intermediate | target | retrieval
     template: Path
-    config: dict[str, Any]  # resolved: what the notebook's xtl call will see
+    config: dict[str, Any]  # the resolved config's dict form (config.json): what the estimate and the report read
     parameters: dict[str, Any]
     results: Path  # the result folder the notebook's xtl call writes
     estimate_s: float = 0.0
     phase2: str = ""  # hash of the phase-2 key (runs sharing it share one cached encoder)
     phase3: str = ""  # hash of a shared phase-3 training (XQuAD and MLQA share one SQuAD-trained model), else ""
     cells: dict[str, str] = field(default_factory=dict)  # axis -> setting/task name
+    resolved: RunConfig | None = None  # the typed config the notebook's xtl call will see (`expand` sets it)
 
     @property
     def label(self) -> str:
@@ -89,6 +91,10 @@ class Run:
         """The same run (same config, same run id) as profile `profile` would hold it."""
         relative = self.results.relative_to(results_root() / self.profile)
         return replace(self, profile=profile, results=results_root() / profile / relative)
+
+    def reads(self) -> list[str]:
+        """The tasks whose kit files the run reads."""
+        return (self.resolved or resolve(self.config, self.kind)).tasks_read()
 
     def is_finished(self) -> bool:
         return self.notebook.is_file() and runs.is_complete(self.results)
@@ -233,12 +239,6 @@ def build_config(spec: dict[str, Any], settings: dict[str, Any], cell: dict[str,
     return config
 
 
-def resolve(kind: str, config: dict[str, Any]) -> dict[str, Any]:
-    """The config `xtl.experiment` will run: defaults filled in, names checked."""
-    resolver = {"intermediate": resolve_intermediate, "target": resolve_target, "retrieval": resolve_retrieval}[kind]
-    return resolver(config)
-
-
 def _run_name(cell: dict[str, str], seed: int) -> str:
     return "-".join([cell.get("intermediate", "baseline")] + [cell[a] for a in ("target", "retrieval") if a in cell]
                     + [f"s{seed}"])
@@ -280,18 +280,19 @@ def _plan(profile, exp_name, name, kind, template, declared, spec, settings, cel
     config = build_config(spec, settings, cell, seed, where)
     _check_declared(parameters_from_config(config), declared, template, where, hint=f"fix {GRID_FILE}")
     try:
-        resolved = resolve(kind, config)
+        resolved = resolve(config, kind)
     except XtlError as error:
         raise XtlError(f"{where}: {error}") from None
-    if kind == "intermediate" and not resolved["intermediate"]["tasks"]:
+    if kind == "intermediate" and not resolved.intermediate.tasks:
         raise XtlError(f"{where}: the intermediate experiment needs a setting with tasks; remove '{cell['intermediate']}'")
-    parameters = parameters_from_config(resolved)
+    record = resolved.record()
+    parameters = parameters_from_config(record)
     _check_declared(parameters, declared, template, where, hint="add it to the template's parameters cell")
     parameters.update({"profile": profile, "experiment": exp_name, "force": False})
     parameters = {k: v for k, v in parameters.items() if k in declared}
     run = identity.of(kind, resolved)
-    return Run(profile, exp_name, name, kind, template, resolved, parameters, run.results(profile, exp_name),
-               phase2=run.phase2, phase3=run.phase3, cells=dict(cell))
+    return Run(profile, exp_name, name, kind, template, record, parameters, run.results(profile, exp_name),
+               phase2=run.phase2, phase3=run.phase3, cells=dict(cell), resolved=resolved)
 
 
 def _check_declared(parameters: dict[str, Any], declared: dict[str, str], template: Path, where: str,

@@ -29,7 +29,6 @@ from typing import Any
 
 from xtl import atomic, notebook_paths, profile_cost, runs
 from xtl.book_index import read_manifest, record, record_copy, write_book_index
-from xtl.config import tasks_read
 from xtl.errors import XtlError
 from xtl.estimate import format_duration
 from xtl.kit import check_kit
@@ -204,7 +203,7 @@ def preflight(planned: list[Run]) -> None:
     for variable, where in (("XTL_RESULTS", results_root()), (BOOK_RUNS_ENV, book_runs_root())):
         if where.exists() and not where.is_dir():
             raise XtlError(f"{where} is a file, not a folder; point {variable} at a folder")
-    check_kit(sorted({name for run in planned for name in tasks_read(run.config)}))
+    check_kit(sorted({name for run in planned for name in run.reads()}))
 
 
 def _execute(run: Run, executor: Executor, force: bool) -> None:
