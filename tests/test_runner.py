@@ -40,7 +40,7 @@ class FakeExecutor:
         output.write_text(json.dumps({"cells": [], "template": str(template)}))
         if self.fail_at is not None and len(self.calls) == self.fail_at:
             raise self.error
-        resolved = resolve(notebook_parameters.config_from_parameters(parameters))
+        resolved = notebook_parameters.config_from_parameters(parameters)
         kind = resolved.kind
         folder = identity.of(kind, resolved).results(parameters["profile"], parameters.get("experiment", "intermediate"))
         runs.write_json(folder / "config.json", resolved.record())
@@ -73,15 +73,19 @@ def test_parameters_round_trip():
               "target": {"task": "xnli", "languages": ["en"]}}
     flat = notebook_parameters.parameters_from_config(config)
     assert flat["intermediate_train"] == {"epochs": 2} and flat["target_task"] == "xnli"
-    assert notebook_parameters.config_from_parameters({**flat, "unrelated": 1, "profile": "p"}) == config
+    assert notebook_parameters.config_from_parameters({**flat, "unrelated": 1, "profile": "p"}) == resolve(config)
+    resolved = resolve(config)
+    assert notebook_parameters.config_from_parameters(notebook_parameters.parameters_from_config(resolved.record())) \
+        == resolved  # the runner passes the resolved config's parameters: the notebook makes the same run
 
 
 def test_parameters_given_as_strings_are_read_as_yaml():
     """papermill -p intermediate_tasks '["mnli"]' passes a string; a task name stays a string."""
     config = notebook_parameters.config_from_parameters({"seed": "3", "intermediate_tasks": '["mnli"]', "target_task": "xnli",
                                             "target_languages": "[en, de]", "target_train_limit": "null"})
-    assert config == {"seed": 3, "intermediate": {"tasks": ["mnli"]},
-                      "target": {"task": "xnli", "languages": ["en", "de"], "train_limit": None}}
+    assert config == resolve({"seed": 3, "intermediate": {"tasks": ["mnli"]},
+                              "target": {"task": "xnli", "languages": ["en", "de"], "train_limit": None}})
+    assert config.seed == 3 and config.target.languages == ["en", "de"] and config.target.train_limit is None
     with pytest.raises(XtlError, match=r"parameter intermediate_tasks='\[mnli' is not a YAML value; pass e.g. -y"):
         notebook_parameters.config_from_parameters({"intermediate_tasks": "[mnli"})
 

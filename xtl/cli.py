@@ -78,7 +78,8 @@ def _target(args: argparse.Namespace) -> None:
         unknown = sorted({name for name, _ in args.parameter} - set(notebook_parameters.parameter_names()))
         if unknown:
             raise XtlError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(notebook_parameters.parameter_names())}")
-        config = notebook_parameters.config_from_parameters({**notebook_parameters.parameters_from_config(config), **dict(args.parameter)})
+        given = notebook_parameters.parameters_from_config(config)
+        config = notebook_parameters.config_from_parameters({**given, **dict(args.parameter)}, "target")
     folder = experiment.target(config, profile=args.profile, experiment=args.experiment)
     print(json.dumps(json.loads((folder / "metrics.json").read_text())["average"]))
     print(folder)

@@ -1,8 +1,9 @@
-"""A run's config as notebook parameters and back (papermill passes flat names to a template).
+"""A run's config as notebook parameters and back: the papermill boundary, where the config is a dict.
 
-Notebook parameters are the config flattened one level: `model`, `seed`, and `<section>_<key>` for
-every key of the `intermediate`, `target` and `retrieval` sections (e.g. `target_task`,
-`intermediate_train`); `parameters_from_config` and `config_from_parameters` convert both ways.
+Notebook parameters are the config's dict form flattened one level: `model`, `seed`, and `<section>_<key>`
+for every key of the `intermediate`, `target` and `retrieval` sections (e.g. `target_task`,
+`intermediate_train`). `parameters_from_config` flattens; `config_from_parameters`, which the templates
+call first, reads them back into the run's typed config (`xtl.config.resolve`, once in the notebook).
 """
 
 from __future__ import annotations
@@ -34,17 +35,23 @@ def parameters_from_config(config: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def config_from_parameters(namespace: dict[str, Any]) -> dict[str, Any]:
-    """The inverse: pick model, seed and `<section>_<key>` names out of a notebook's namespace."""
+def config_from_parameters(namespace: dict[str, Any], kind: str | None = None) -> config.RunConfig:
+    """The inverse: model, seed and `<section>_<key>` names picked out of a notebook's namespace, resolved into
+    the run's typed config (of `kind`, else of the sections given: a template's parameters cell names them)."""
+    return config.resolve(_nested(namespace), kind)
+
+
+def _nested(namespace: dict[str, Any]) -> dict[str, Any]:
+    """The dict form of the config whose parameters a namespace holds (other names are left out)."""
     top = {"model": "me5-small", "seed": 0}
-    config: dict[str, Any] = {key: parameter_value(default, key, namespace[key]) for key, default in top.items()
+    nested: dict[str, Any] = {key: parameter_value(default, key, namespace[key]) for key, default in top.items()
                               if key in namespace}
     for section, defaults in _section_defaults().items():
         values = {key: parameter_value(defaults[key], f"{section}_{key}", namespace[f"{section}_{key}"]) for key in defaults
                   if f"{section}_{key}" in namespace}
         if values:
-            config[section] = values
-    return config
+            nested[section] = values
+    return nested
 
 
 def parameter_names() -> list[str]:
