@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from xtl import cli
+from xtl.config import resolve
 
 
 def test_tasks_lists_every_task(capsys):
@@ -59,8 +60,8 @@ def test_target_takes_papermill_style_parameters(tmp_path, monkeypatch):
     (tmp_path / "run.yml").write_text("model: tiny-random\ntarget: {task: xnli}\n")
     argv = ["target", str(tmp_path / "run.yml"), "-p", "intermediate_tasks", '["mnli"]', "-p", "seed", "3"]
     assert cli.main(argv) == 130
-    assert seen == [{"model": "tiny-random", "seed": 3, "intermediate": {"tasks": ["mnli"]},
-                     "target": {"task": "xnli"}}]
+    assert seen == [resolve({"model": "tiny-random", "seed": 3, "intermediate": {"tasks": ["mnli"]},
+                             "target": {"task": "xnli"}})]  # the run's typed config, resolved once
 
 
 def test_data_check_fails_on_a_corrupt_file(tmp_path, monkeypatch, capsys):
