@@ -107,6 +107,7 @@ def harvest(place: Place) -> list[str]:
         profile = grid_manifest.parent.name
         main_manifest = place.checkout / "book" / "runs" / profile / "runs.json"
         merged = json.loads(main_manifest.read_text()) if main_manifest.is_file() else {}
+        before = len(copied)
         for label, entry in json.loads(grid_manifest.read_text()).items():
             results = place.worktree / "results" / entry["results"]
             notebook = grid_manifest.parent / entry["notebook"]
@@ -121,7 +122,7 @@ def harvest(place: Place) -> list[str]:
             shutil.copyfile(notebook, main_manifest.parent / entry["notebook"])
             merged[label] = entry
             copied.append(f"{profile}/{label} ({entry.get('notebook_wall_s', 0):.0f} s)")
-        if copied:
+        if len(copied) > before:
             write_json(main_manifest, merged)
     return copied
 
